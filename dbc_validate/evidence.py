@@ -1,0 +1,124 @@
+"""What tests record beside their outcome: measurements with units, chart series, threshold verdicts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Number = int | float
+Value = Number | str | bool | None | list[Any] | dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    key: str
+    value: Value
+    unit: str | None
+    criterion: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """Points for a chart: x and y columns of equal length (x usually seconds since a start)."""
+
+    name: str
+    x: tuple[float, ...]
+    y: tuple[float | None, ...]
+    criterion: str
+    x_label: str = "s"
+    y_label: str = ""
+    kind: str = "line"  # "line" | "step" | "events" (y is ignored, labels mark moments)
+    labels: tuple[str, ...] = ()
+    group: str = ""  # series with the same group share one chart
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "x": list(self.x),
+            "y": list(self.y),
+            "x_label": self.x_label,
+            "y_label": self.y_label,
+            "kind": self.kind,
+            "labels": list(self.labels),
+            "group": self.group,
+        }
+
+
+@dataclass(frozen=True)
+class ThresholdVerdict:
+    criterion: str
+    met: bool
+    detail: str
+
+
+@dataclass
+class TestEvidence:
+    """Everything one test recorded."""
+
+    measurements: list[Measurement] = field(default_factory=list)
+    series: list[Series] = field(default_factory=list)
+    thresholds: list[ThresholdVerdict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class EvidenceRecorder:
+    """Handed to a test as the `gate1_evidence` fixture; ties records to the test's Gate 1 criteria."""
+
+    def __init__(self, criteria: Sequence[str], sink: TestEvidence) -> None:
+        self._criteria = tuple(criteria)
+        self._sink = sink
+
+    def _criterion(self, criterion: str | None) -> str:
+        if criterion is not None:
+            if criterion not in self._criteria:
+                raise ValueError(f"this test is not marked gate1({criterion!r}); it carries {self._criteria}")
+            return criterion
+        if len(self._criteria) != 1:
+            raise ValueError(
+                f"the test carries {len(self._criteria)} criteria {self._criteria}: "
+                "pass criterion= to say which one the record is for"
+            )
+        return self._criteria[0]
+
+    def measure(self, key: str, value: Value, unit: str | None = None, *, criterion: str | None = None) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None  # JSON has no NaN/inf; an absent figure is shown as such
+        self._sink.measurements.append(Measurement(key, value, unit, self._criterion(criterion)))
+
+    def series(
+        self,
+        name: str,
+        x: Sequence[float],
+        y: Sequence[float | None],
+        *,
+        criterion: str | None = None,
+        x_label: str = "s",
+        y_label: str = "",
+        kind: str = "line",
+        labels: Sequence[str] = (),
+        group: str = "",
+    ) -> None:
+        if len(x) != len(y):
+            raise ValueError(f"series {name!r}: {len(x)} x values but {len(y)} y values")
+        self._sink.series.append(
+            Series(
+                name,
+                tuple(float(v) for v in x),
+                tuple(y),
+                self._criterion(criterion),
+                x_label,
+                y_label,
+                kind,
+                tuple(labels),
+                group,
+            )
+        )
+
+    def threshold(self, met: bool, detail: str, *, criterion: str | None = None) -> None:
+        """Say whether the criterion's Gate 1 threshold was met by what this test measured."""
+        self._sink.thresholds.append(ThresholdVerdict(self._criterion(criterion), bool(met), detail))
+
+    def note(self, text: str) -> None:
+        self._sink.notes.append(text)

@@ -1,0 +1,1 @@
+"""Real local services the local target starts: PostgreSQL, a Patroni cluster, Traefik, variant backends."""

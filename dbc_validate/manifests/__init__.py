@@ -1,0 +1,1 @@
+"""The manifest set: rendering (kustomize or plain YAML) and the typed object model."""

@@ -1,0 +1,267 @@
+"""The pytest plugin: Gate 1 options, markers, capability fixtures, outcome collection, report at the end.
+
+Activated by the `pytest11` entry point (`-p no:dbc_validate` disables it). It stays inert in sessions
+that collect no test marked `gate1`, such as the harness's own tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id
+from dbc_validate.errors import InputError, ManifestError
+from dbc_validate.evidence import EvidenceRecorder, TestEvidence
+from dbc_validate.options import add_options, resolve_settings
+from dbc_validate.progress import terminal_progress
+from dbc_validate.report.verdict import Outcome
+from dbc_validate.session import Gate1Session, TestRecord
+from dbc_validate.targets import Capability, CapabilityUnavailable
+
+SESSION_KEY = pytest.StashKey[Gate1Session]()
+MARKERS = {
+    "gate1": "gate1(criterion_id, ...): the Gate 1 criteria this test proves (ids from dbc_validate.criteria)",
+    "static": "decided from the rendered manifest set alone",
+    "live": "needs a live cluster",
+    "destructive": "kills pods or processes, or changes state (kubeconfig target needs --allow-destructive)",
+    "soak": "long-running stability test (see --soak-duration)",
+}
+USAGE_EXIT = pytest.ExitCode.USAGE_ERROR
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
+    # CI timeouts send SIGTERM: treat it as Ctrl-C so labs are stopped and the report is still written.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, help_text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {help_text}")
+    settings = resolve_settings(config)
+    state = Gate1Session(settings, terminal_progress(config))
+    config.stash[SESSION_KEY] = state
+    config.pluginmanager.register(Gate1Reporter(state), "dbc_validate_reporter")
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+        config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+
+
+def gate1_session(config: pytest.Config) -> Gate1Session:
+    return config.stash[SESSION_KEY]
+
+
+def criteria_of(item: pytest.Item) -> tuple[str, ...]:
+    """Criterion ids from every gate1 marker on the item (function, class, module), first seen first."""
+    ids: list[str] = []
+    for marker in reversed(list(item.iter_markers("gate1"))):
+        for arg in marker.args:
+            if arg not in ids:
+                ids.append(arg)
+    return tuple(ids)
+
+
+def marker_problems(item: pytest.Item) -> list[str]:
+    problems = []
+    for marker in item.iter_markers("gate1"):
+        if not marker.args:
+            problems.append(f"{item.nodeid}: gate1 marker without a criterion id; valid ids: {', '.join(IDS)}")
+        for arg in marker.args:
+            if not isinstance(arg, str) or arg not in IDS:
+                problems.append(f"{item.nodeid}: {UnknownCriterion(str(arg))}")
+    return problems
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, pytest.CollectReport, Any]:
+    # An unknown criterion id is a collection error of the module that carries it, naming the valid ids.
+    report = yield
+    if report.passed:
+        problems = [p for node in report.result if isinstance(node, pytest.Item) for p in marker_problems(node)]
+        if problems:
+            report.outcome = "failed"
+            report.longrepr = "\n".join(problems)
+            report.result = []
+    return report
+
+
+def outcome_message(report: pytest.TestReport) -> str:
+    """The skip reason, or the failure's one-line message, of a test report."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    if hasattr(report, "wasxfail"):
+        return f"expected failure: {report.wasxfail}"
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return str(crash.message)
+    return str(report.longrepr or "")[-2000:]
+
+
+def record_phase(record: TestRecord, report: pytest.TestReport) -> None:
+    """Fold one phase report (setup, call, teardown) into the test's outcome."""
+    record.duration_s += report.duration
+    if report.when == "setup":
+        if report.failed:
+            record.outcome, record.message = Outcome.ERROR, outcome_message(report)
+        elif report.skipped:
+            record.outcome, record.message = Outcome.SKIPPED, outcome_message(report)
+    elif report.when == "call":
+        if report.failed:
+            record.outcome, record.message = Outcome.FAILED, outcome_message(report)
+        elif report.skipped:
+            record.outcome, record.message = Outcome.SKIPPED, outcome_message(report)
+        else:
+            record.outcome, record.message = Outcome.PASSED, ""
+    elif report.when == "teardown" and report.failed and record.outcome is not Outcome.FAILED:
+        record.outcome, record.message = Outcome.ERROR, "teardown: " + outcome_message(report)
+
+
+class Gate1Reporter:
+    """The stateful half of the plugin, registered per session so nested pytest runs stay separate."""
+
+    def __init__(self, state: Gate1Session) -> None:
+        self.state = state
+        self.summary: tuple[str, Path, Path, dict[str, Any]] | None = None
+        self.report_error: str | None = None
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        return [f"dbc_validate: target {self.state.choice.name} ({self.state.choice.why})"]
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        capability_names = {c.value for c in Capability}
+        for item in items:
+            criteria = criteria_of(item)
+            if criteria:
+                caps = tuple(Capability(n) for n in getattr(item, "fixturenames", ()) if n in capability_names)
+                self.state.records[item.nodeid] = TestRecord(item.nodeid, criteria, caps)
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            record = self.state.records.get(item.nodeid)
+            if record is not None:
+                record.message = "deselected (-k/-m); run the whole suite to include it"
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.state.records or session.config.option.collectonly:
+            return
+        try:
+            self.state.target.preflight()
+        except InputError as exc:
+            self.state.aborted_by_input = str(exc)
+            pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = self.state.records.get(report.nodeid)
+        if record is not None:
+            record_phase(record, report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        state = self.state
+        with contextlib.suppress(Exception):
+            state.stop()
+        if not state.records or session.config.option.collectonly or state.aborted_by_input:
+            return
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            state.notes.append("the run was interrupted: tests that did not run are NOT_RUN")
+            for record in state.records.values():
+                if record.outcome is Outcome.NOT_RUN and record.message == "not run":
+                    record.message = "not run: the session was interrupted"
+        from dbc_validate.report.html import write_report
+
+        try:
+            report = state.report()
+            json_path, html_path = write_report(report, state.settings.report_html)
+        except Exception as exc:  # a harness bug must not hide the test results: say it and fail the run
+            self.report_error = f"{type(exc).__name__}: {exc}"
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            raise
+        self.summary = (report["verdict"], html_path, json_path, report)
+        if state.settings.require_go and report["verdict"] != "GO" and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.summary is None:
+            return
+        verdict, html_path, json_path, report = self.summary
+        counts: dict[str, int] = {}
+        for c in report["criteria"]:
+            counts[c["status"]] = counts.get(c["status"], 0) + 1
+        figures = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        terminalreporter.write_sep("=", "dbc_validate Gate 1", bold=True)
+        markup = {"GO": {"green": True}, "NO-GO": {"red": True}}.get(verdict, {"yellow": True})
+        terminalreporter.write_line(f"Gate 1 verdict: {verdict} ({figures})", bold=True, **markup)
+        terminalreporter.write_line(f"report: {html_path} (data: {json_path})")
+
+
+# ---- fixtures ---------------------------------------------------------------------------------------
+
+
+def _capability_fixture(capability: Capability) -> Any:
+    def provide(request: pytest.FixtureRequest) -> Any:
+        state = gate1_session(request.config)
+        try:
+            return state.provide(capability)
+        except CapabilityUnavailable as exc:
+            pytest.skip(str(exc))
+        except ManifestError as exc:
+            state.aborted_by_input = str(exc)
+            pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
+        except InputError as exc:
+            pytest.skip(f"{capability.value} unavailable: {exc}")
+
+    provide.__doc__ = f"Capability {capability.value!r} of the selected target (skips when not offered)."
+    return pytest.fixture(scope="session", name=capability.value)(provide)
+
+
+manifest_set = _capability_fixture(Capability.MANIFEST_SET)
+postgres = _capability_fixture(Capability.POSTGRES)
+failover_lab = _capability_fixture(Capability.FAILOVER_LAB)
+ingress = _capability_fixture(Capability.INGRESS)
+cluster = _capability_fixture(Capability.CLUSTER)
+soak = _capability_fixture(Capability.SOAK)
+
+
+@pytest.fixture
+def gate1_evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
+    """Record measurements, chart series and threshold verdicts for this test's Gate 1 criteria."""
+    criteria = criteria_of(request.node)
+    if not criteria:
+        raise pytest.UsageError(f"{request.node.nodeid} uses gate1_evidence but has no gate1(...) marker")
+    state = gate1_session(request.config)
+    sink = state.evidence.setdefault(request.node.nodeid, TestEvidence())
+    return EvidenceRecorder(criteria, sink)
+
+
+@pytest.fixture
+def gate1_criterion(request: pytest.FixtureRequest) -> Criterion:
+    """The test's single Gate 1 criterion, thresholds overridden from ini options."""
+    criteria = criteria_of(request.node)
+    if len(criteria) != 1:
+        raise pytest.UsageError(f"{request.node.nodeid}: gate1_criterion needs exactly one gate1 id, found {criteria}")
+    return by_id(criteria[0], gate1_session(request.config).settings.catalog)
+
+
+@pytest.fixture(scope="session")
+def gate1_settings(request: pytest.FixtureRequest) -> Any:
+    """The resolved harness settings (target, paths, options)."""
+    return gate1_session(request.config).settings
+
+
+@pytest.fixture(scope="session")
+def gate1_progress(request: pytest.FixtureRequest) -> Any:
+    """A callable printing a live progress line (visible even while output is captured)."""
+    return gate1_session(request.config).progress
+
+
+def iter_records(config: pytest.Config) -> Iterator[TestRecord]:
+    yield from gate1_session(config).records.values()

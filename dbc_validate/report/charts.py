@@ -1,0 +1,95 @@
+"""Charts for the report: evidence series drawn by matplotlib as inline SVG (no JavaScript, no CDN)."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+MAX_POINTS = 2000  # per series drawn; larger series are reduced to min/max per bucket (peaks survive)
+
+
+def downsample(
+    x: Sequence[float], y: Sequence[float | None], limit: int = MAX_POINTS
+) -> tuple[list[float], list[float | None]]:
+    """At most about `limit` points keeping each bucket's minimum and maximum, in x order."""
+    n = len(x)
+    if n <= limit:
+        return list(x), list(y)
+    buckets = max(1, limit // 2)
+    size = math.ceil(n / buckets)
+    out_x: list[float] = []
+    out_y: list[float | None] = []
+    for start in range(0, n, size):
+        idx = [i for i in range(start, min(start + size, n)) if y[i] is not None]
+        if not idx:
+            out_x.append(x[start])
+            out_y.append(None)
+            continue
+        lo = min(idx, key=lambda i: y[i])  # type: ignore[arg-type,return-value]
+        hi = max(idx, key=lambda i: y[i])  # type: ignore[arg-type,return-value]
+        for i in sorted({lo, hi}):
+            out_x.append(x[i])
+            out_y.append(y[i])
+    return out_x, out_y
+
+
+def _nan(values: Sequence[float | None]) -> list[float]:
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def group_series(series: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Series sharing a `group` go on one chart; ungrouped ones get a chart each. Order is kept."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for index, s in enumerate(series):
+        key = s.get("group") or f"__{index}"
+        groups.setdefault(key, []).append(s)
+    return [(k if not k.startswith("__") else v[0]["name"], v) for k, v in groups.items()]
+
+
+def render_chart(title: str, series: Sequence[dict[str, Any]], width_in: float = 8.0, height_in: float = 2.6) -> str:
+    """One SVG chart (as a string) for `series` of the report's JSON shape."""
+    import matplotlib
+
+    matplotlib.use("svg", force=False)
+    matplotlib.rcParams["svg.fonttype"] = "path"  # text drawn as paths: nothing in a label can become markup
+    matplotlib.rcParams["svg.hashsalt"] = "dbc"  # deterministic ids
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=96)
+    ax = fig.add_subplot()
+    has_legend = False
+    for s in series:
+        x, y = downsample(s["x"], s["y"])
+        if s.get("kind") == "events":
+            for xi, label in zip(x, s.get("labels") or [""] * len(x), strict=False):
+                ax.axvline(xi, linestyle="--", linewidth=0.8, color="#888")
+                ax.annotate(
+                    str(label)[:40],
+                    (xi, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    rotation=90,
+                    fontsize=7,
+                    va="top",
+                    ha="right",
+                    color="#555",
+                )
+            continue
+        drawstyle = "steps-post" if s.get("kind") == "step" else "default"
+        ax.plot(x, _nan(y), label=str(s.get("name", ""))[:60], linewidth=1.0, drawstyle=drawstyle)
+        has_legend = True
+        ax.set_ylabel(str(s.get("y_label", ""))[:40], fontsize=8)
+        ax.set_xlabel(str(s.get("x_label", ""))[:40], fontsize=8)
+    ax.set_title(title[:80], fontsize=9)
+    ax.tick_params(labelsize=7)
+    ax.grid(True, linewidth=0.3)
+    if has_legend:
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    # Drop the XML prolog and DOCTYPE so the SVG can sit inline in HTML.
+    return re.sub(r"^.*?(<svg\b)", r"\1", svg, count=1, flags=re.DOTALL)

@@ -1,0 +1,139 @@
+"""Pure rules from test outcomes to criterion statuses and the Gate 1 verdict. A skip is never a pass."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from dbc_validate.criteria import Criterion
+from dbc_validate.evidence import ThresholdVerdict
+from dbc_validate.scope import Scope, reaches, strongest
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    NOT_RUN = "not_run"  # collected but never reached (deselected, interrupted)
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    NOT_RUN = "NOT_RUN"
+    NOT_COVERED = "NOT_COVERED"
+
+
+class Verdict(StrEnum):
+    GO = "GO"
+    NO_GO = "NO-GO"
+    INCOMPLETE = "INCOMPLETE"
+
+
+RAN = (Outcome.PASSED, Outcome.FAILED, Outcome.ERROR)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    nodeid: str
+    criteria: tuple[str, ...]
+    outcome: Outcome
+    scope: Scope | None  # from the capabilities the test asks for; known even when it did not run
+    message: str = ""  # failure text or skip reason
+    thresholds: tuple[ThresholdVerdict, ...] = ()
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: Criterion
+    status: Status
+    scope: Scope | None
+    meets_gate: bool
+    tests: tuple[str, ...]
+    reason: str
+    measured: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _short(nodeid: str) -> str:
+    return nodeid.rsplit("/", 1)[-1]
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _listing(tests: Sequence[TestResult]) -> str:
+    return "; ".join(f"{_short(t.nodeid)}: {_first_line(t.message) or t.outcome.value}" for t in tests)
+
+
+def _gate_gaps(criterion: Criterion, tests: Sequence[TestResult], scope: Scope | None) -> list[str]:
+    """Why a passing criterion still does not meet the gate (empty list when it does)."""
+    required = criterion.required_scope
+    gaps = []
+    if not reaches(scope, required):
+        gaps.append(f"evidence is {scope.value if scope else 'unscoped'}; Gate 1 requires {required.value} scope")
+    unproven = [t for t in tests if t.outcome not in RAN and reaches(t.scope, required)]
+    if unproven:
+        gaps.append(f"{len(unproven)} test(s) at {required.value} scope did not run: {_listing(unproven)}")
+    if criterion.threshold is not None:
+        verdicts = [
+            v
+            for t in tests
+            if t.outcome in RAN and reaches(t.scope, required)
+            for v in t.thresholds
+            if v.criterion == criterion.id
+        ]
+        failed = [v for v in verdicts if not v.met]
+        if failed:
+            gaps.append("threshold not met: " + "; ".join(v.detail for v in failed))
+        elif not verdicts and reaches(scope, required):
+            gaps.append(f"no test at {required.value} scope reported the threshold ({criterion.threshold.describe()})")
+    return gaps
+
+
+def judge_criterion(
+    criterion: Criterion, tests: Sequence[TestResult], measured: Mapping[str, Any] | None = None
+) -> CriterionResult:
+    """Status, scope and gate verdict of one criterion from the results of the tests carrying its id."""
+    mine = [t for t in tests if criterion.id in t.criteria]
+    nodeids = tuple(t.nodeid for t in mine)
+    measured = dict(measured or {})
+    if not mine:
+        return CriterionResult(
+            criterion, Status.NOT_COVERED, None, False, (), f"no test carries gate1({criterion.id!r}) yet", measured
+        )
+    ran = [t for t in mine if t.outcome in RAN]
+    scope = strongest(t.scope for t in ran)
+    failed = [t for t in mine if t.outcome is Outcome.FAILED]
+    errored = [t for t in mine if t.outcome is Outcome.ERROR]
+    if failed:
+        return CriterionResult(criterion, Status.FAIL, scope, False, nodeids, "failed: " + _listing(failed), measured)
+    if errored:
+        return CriterionResult(criterion, Status.ERROR, scope, False, nodeids, "error: " + _listing(errored), measured)
+    if not ran:
+        return CriterionResult(criterion, Status.NOT_RUN, None, False, nodeids, "not run: " + _listing(mine), measured)
+    gaps = _gate_gaps(criterion, mine, scope)
+    skipped = [t for t in mine if t.outcome not in RAN]
+    notes = list(gaps)
+    if skipped and not any("did not run" in g for g in gaps):
+        notes.append(f"also not run: {_listing(skipped)}")
+    reason = "; ".join(notes) if notes else f"{len(ran)} test(s) passed at {scope.value if scope else '?'} scope"
+    return CriterionResult(criterion, Status.PASS, scope, not gaps, nodeids, reason, measured)
+
+
+def overall_verdict(results: Sequence[CriterionResult]) -> Verdict:
+    if any(r.status in (Status.FAIL, Status.ERROR) for r in results):
+        return Verdict.NO_GO
+    if results and all(r.meets_gate for r in results):
+        return Verdict.GO
+    return Verdict.INCOMPLETE
+
+
+def missing_for_go(results: Sequence[CriterionResult]) -> list[str]:
+    """One line per criterion that keeps the verdict from GO."""
+    return [f"{r.criterion.id}: {r.status.value} — {r.reason}" for r in results if not r.meets_gate]

@@ -1,0 +1,116 @@
+"""One Gate 1 run: settings, the chosen target, what each test asked for and how it ended, its evidence."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dbc_validate import __version__
+from dbc_validate.evidence import TestEvidence
+from dbc_validate.progress import ProgressSink
+from dbc_validate.report.build import RunInfo, build_report
+from dbc_validate.report.verdict import Outcome, TestResult
+from dbc_validate.scope import Scope, strongest
+from dbc_validate.settings import Settings
+from dbc_validate.targets import Capability, Target, make_target
+from dbc_validate.targets.selection import TargetChoice, resolve_target
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class TestRecord:
+    """What the plugin learns about one Gate 1 test across collection and its three phases."""
+
+    nodeid: str
+    criteria: tuple[str, ...]
+    capabilities: tuple[Capability, ...]
+    outcome: Outcome = Outcome.NOT_RUN
+    message: str = "not run"
+    duration_s: float = 0.0
+
+
+@dataclass
+class Gate1Session:
+    settings: Settings
+    progress: ProgressSink
+    started: str = field(default_factory=utc_now)
+    records: dict[str, TestRecord] = field(default_factory=dict)
+    evidence: dict[str, TestEvidence] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    aborted_by_input: str | None = None
+    _choice: TargetChoice | None = None
+    _target: Target | None = None
+    _started_target: bool = False
+
+    @property
+    def choice(self) -> TargetChoice:
+        if self._choice is None:
+            self._choice = resolve_target(self.settings.target)
+        return self._choice
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            self._target = make_target(self.choice.name, self.settings, self.progress)
+        return self._target
+
+    def test_scope(self, capabilities: tuple[Capability, ...]) -> Scope | None:
+        offered = self.target.capability_scopes()
+        return strongest(offered.get(c) for c in capabilities)
+
+    def provide(self, capability: Capability) -> Any:
+        if not self._started_target and capability in self.target.capability_scopes():
+            self._started_target = True
+            self.target.start()
+        return self.target.provide(capability)
+
+    def stop(self) -> None:
+        if self._target is not None:
+            self._target.stop()
+
+    def results(self) -> list[TestResult]:
+        return [
+            TestResult(
+                nodeid=r.nodeid,
+                criteria=r.criteria,
+                outcome=r.outcome,
+                scope=self.test_scope(r.capabilities),
+                message=r.message,
+                duration_s=r.duration_s,
+                thresholds=tuple(self.evidence[r.nodeid].thresholds) if r.nodeid in self.evidence else (),
+            )
+            for r in self.records.values()
+        ]
+
+    def report(self) -> dict[str, Any]:
+        from dbc_validate.provenance import git_state
+
+        target = self.target
+        manifests = target.manifests_path
+        git = git_state(manifests)
+        versions = {"harness": __version__, "python": platform.python_version()}
+        try:
+            import pytest
+
+            versions["pytest"] = pytest.__version__
+        except ImportError:  # pragma: no cover - the plugin always runs under pytest
+            pass
+        versions.update(target.versions)
+        run = RunInfo(
+            target_name=target.name,
+            target_scope=target.scope.value,
+            started=self.started,
+            finished=utc_now(),
+            harness_version=__version__,
+            versions=versions,
+            manifests_path=str(manifests),
+            manifests_git_sha=git.sha,
+            manifests_dirty=git.dirty,
+            notes=[f"target {target.name}: {self.choice.why}", *self.notes],
+        )
+        return build_report(self.settings.catalog, self.results(), self.evidence, run)

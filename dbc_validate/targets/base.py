@@ -1,0 +1,116 @@
+"""The Target interface: where the suites run, and which capabilities (fixtures) it offers at which scope."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbc_validate.errors import InputError
+from dbc_validate.scope import Scope
+
+if TYPE_CHECKING:
+    from dbc_validate.manifests.model import ManifestSet
+    from dbc_validate.settings import Settings
+
+TARGET_NAMES = ("local", "kind", "k3d", "kubeconfig")
+
+
+class Capability(StrEnum):
+    """A thing a suite asks for by fixture name; a target either offers it or the test is skipped."""
+
+    MANIFEST_SET = "manifest_set"
+    POSTGRES = "postgres"
+    FAILOVER_LAB = "failover_lab"
+    INGRESS = "ingress"
+    CLUSTER = "cluster"
+    SOAK = "soak"
+
+
+# Which targets offer each capability, for skip reasons that tell the user where to go.
+OFFERED_BY: Mapping[Capability, tuple[str, ...]] = {
+    Capability.MANIFEST_SET: TARGET_NAMES,
+    Capability.POSTGRES: TARGET_NAMES,
+    Capability.FAILOVER_LAB: ("local", "kind", "k3d", "kubeconfig --allow-destructive"),
+    Capability.INGRESS: TARGET_NAMES,
+    Capability.CLUSTER: ("kind", "k3d", "kubeconfig"),
+    Capability.SOAK: TARGET_NAMES,
+}
+
+
+class CapabilityUnavailable(Exception):
+    """The target cannot provide a capability; the message becomes the skip reason."""
+
+
+def missing_capability_reason(target: str, capability: Capability) -> str:
+    where = ", ".join(f"--target {t}" for t in OFFERED_BY[capability] if not t.startswith(target + " "))
+    return f"target {target!r} does not offer capability {capability.value!r}; it is offered by {where}"
+
+
+Provider = Callable[[ExitStack], Any]
+
+
+class Target(ABC):
+    """A place the suites run. Subclasses declare capabilities; providers start things lazily."""
+
+    name: str = ""
+    scope: Scope = Scope.STATIC
+    # Overlay under manifests/overlays/ judged by default on this target.
+    default_overlay: str = ""
+
+    def __init__(self, settings: Settings, progress: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.versions: dict[str, str] = {}
+        self._stack = ExitStack()
+        self._manifests: ManifestSet | None = None
+
+    @abstractmethod
+    def capability_scopes(self) -> Mapping[Capability, Scope]:
+        """The capabilities this target offers and the scope of evidence each yields (no I/O)."""
+
+    @abstractmethod
+    def providers(self) -> Mapping[Capability, Provider]:
+        """How to obtain each offered capability; a provider registers its cleanup on the stack."""
+
+    def preflight(self) -> None:
+        """Cheap checks before anything runs (binaries, paths); raise InputError naming problem and fix."""
+        path = self.manifests_path
+        if not path.exists():
+            raise InputError(
+                f"manifest set {path} does not exist",
+                "pass --manifests PATH (a kustomization folder, a YAML file or a folder of YAML)",
+            )
+
+    def start(self) -> None:
+        """Session start (for example create a cluster). Local targets have nothing to do."""
+        return None
+
+    def stop(self) -> None:
+        """Release everything the providers started, in reverse order."""
+        self._stack.close()
+
+    def provide(self, capability: Capability) -> Any:
+        provider = self.providers().get(capability)
+        if provider is None:
+            raise CapabilityUnavailable(missing_capability_reason(self.name, capability))
+        return provider(self._stack)
+
+    def default_manifests(self, root: Path) -> Path:
+        overlay = root / "manifests" / "overlays" / self.default_overlay
+        return overlay if self.default_overlay and overlay.is_dir() else root / "manifests"
+
+    @property
+    def manifests_path(self) -> Path:
+        return self.settings.manifests or self.default_manifests(self.settings.root)
+
+    def manifest_set(self) -> ManifestSet:
+        """The rendered, parsed manifest set (once per session); raises ManifestError."""
+        if self._manifests is None:
+            from dbc_validate.manifests.model import load_manifest_set
+
+            self._manifests = load_manifest_set(self.manifests_path)
+        return self._manifests
