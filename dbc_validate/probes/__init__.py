@@ -1,0 +1,1 @@
+"""Active measurements with I/O (failover writer, split load, soak sampler), thin around pure analysis."""
