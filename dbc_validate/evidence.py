@@ -57,6 +57,8 @@ class ThresholdVerdict:
 class TestEvidence:
     """Everything one test recorded."""
 
+    __test__ = False  # not a pytest test class
+
     measurements: list[Measurement] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     thresholds: list[ThresholdVerdict] = field(default_factory=list)

@@ -26,6 +26,8 @@ def utc_now() -> str:
 class TestRecord:
     """What the plugin learns about one Gate 1 test across collection and its three phases."""
 
+    __test__ = False  # not a pytest test class
+
     nodeid: str
     criteria: tuple[str, ...]
     capabilities: tuple[Capability, ...]

@@ -39,6 +39,8 @@ RAN = (Outcome.PASSED, Outcome.FAILED, Outcome.ERROR)
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__ = False  # not a pytest test class
+
     nodeid: str
     criteria: tuple[str, ...]
     outcome: Outcome

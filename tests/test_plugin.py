@@ -1,0 +1,349 @@
+"""The plugin's behaviour in real pytest sessions (pytester): markers, outcomes, report files, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dbc_validate.criteria import IDS
+
+MANIFEST = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: prod}
+data: {a: b}
+"""
+
+
+@pytest.fixture
+def gate1_project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "--strict-markers -p no:cacheprovider"\n')
+    (pytester.path / "manifests").mkdir()
+    (pytester.path / "manifests" / "set.yaml").write_text(MANIFEST)
+    return pytester
+
+
+def report_of(pytester: pytest.Pytester) -> dict:
+    return json.loads((pytester.path / "reports" / "gate1.json").read_text())
+
+
+def criterion(report: dict, criterion_id: str) -> dict:
+    return next(c for c in report["criteria"] if c["id"] == criterion_id)
+
+
+def test_report_lists_every_catalog_criterion_in_order_and_is_incomplete_without_cluster(gate1_project):
+    gate1_project.makepyfile(
+        test_static="""
+        import pytest
+
+        @pytest.mark.gate1("security.non_root")
+        def test_objects_parse(manifest_set, gate1_evidence):
+            gate1_evidence.measure("objects", len(manifest_set), "count")
+            assert len(manifest_set) == 2
+    """
+    )
+    result = gate1_project.runpytest("--target", "local")
+    result.assert_outcomes(passed=1)
+    report = report_of(gate1_project)
+    assert [c["id"] for c in report["criteria"]] == list(IDS)
+    assert set(report) == {
+        "verdict",
+        "target",
+        "started",
+        "finished",
+        "harness_version",
+        "manifests",
+        "criteria",
+        "measurements",
+    }
+    non_root = criterion(report, "security.non_root")
+    assert non_root["status"] == "PASS" and non_root["scope"] == "static" and not non_root["meets_gate"]
+    assert non_root["measured"] == {"objects": 2}
+    assert criterion(report, "databases.failover")["status"] == "NOT_COVERED"
+    assert report["verdict"] == "INCOMPLETE"
+    assert report["target"]["name"] == "local"
+    assert (gate1_project.path / "reports" / "gate1.html").read_text().startswith("<!DOCTYPE html>")
+    result.stdout.fnmatch_lines(["*Gate 1 verdict: INCOMPLETE*"])
+
+
+def test_a_failing_check_makes_the_verdict_no_go(gate1_project):
+    gate1_project.makepyfile(
+        test_fail="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_rbac(manifest_set):
+            assert False, "wildcard verbs"
+    """
+    )
+    gate1_project.runpytest().assert_outcomes(failed=1)
+    report = report_of(gate1_project)
+    assert report["verdict"] == "NO-GO"
+    assert criterion(report, "security.rbac")["status"] == "FAIL"
+    assert "wildcard verbs" in criterion(report, "security.rbac")["reason"]
+
+
+def test_a_missing_capability_skips_with_a_reason_and_gives_not_run(gate1_project):
+    gate1_project.makepyfile(
+        test_live="""
+        import pytest
+
+        @pytest.mark.gate1("infrastructure.nodes_ready")
+        def test_nodes(cluster):
+            pass
+    """
+    )
+    gate1_project.runpytest("--target", "local").assert_outcomes(skipped=1)
+    nodes = criterion(report_of(gate1_project), "infrastructure.nodes_ready")
+    assert nodes["status"] == "NOT_RUN"
+    assert "does not offer capability 'cluster'" in nodes["reason"]
+    assert "--target kind" in nodes["reason"]
+
+
+def test_an_unknown_criterion_id_is_a_collection_error_naming_valid_ids(gate1_project):
+    gate1_project.makepyfile(
+        test_typo="""
+        import pytest
+
+        @pytest.mark.gate1("security.non_rot")
+        def test_x(manifest_set):
+            pass
+    """
+    )
+    result = gate1_project.runpytest()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*ERROR collecting*", "*unknown Gate 1 criterion 'security.non_rot'*security.non_root*"]
+    )
+
+
+def test_deselected_tests_leave_their_criterion_not_run(gate1_project):
+    gate1_project.makepyfile(
+        test_two="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_rbac(manifest_set):
+            pass
+
+        @pytest.mark.gate1("security.non_root")
+        def test_non_root(manifest_set):
+            pass
+    """
+    )
+    gate1_project.runpytest("-k", "rbac").assert_outcomes(passed=1, deselected=1)
+    report = report_of(gate1_project)
+    assert criterion(report, "security.rbac")["status"] == "PASS"
+    non_root = criterion(report, "security.non_root")
+    assert non_root["status"] == "NOT_RUN" and "deselected" in non_root["reason"]
+
+
+def test_the_report_is_written_when_the_run_is_interrupted(gate1_project):
+    gate1_project.makepyfile(
+        test_interrupt="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_first(manifest_set):
+            raise KeyboardInterrupt
+
+        @pytest.mark.gate1("security.non_root")
+        def test_never_reached(manifest_set):
+            pass
+    """
+    )
+    # In a subprocess: in-process pytester re-raises KeyboardInterrupt into this session.
+    result = gate1_project.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = report_of(gate1_project)
+    assert criterion(report, "security.non_root")["status"] == "NOT_RUN"
+    assert "interrupted" in criterion(report, "security.non_root")["reason"]
+    assert report["verdict"] == "INCOMPLETE"
+
+
+def test_require_go_turns_an_incomplete_verdict_into_a_failing_exit(gate1_project):
+    gate1_project.makepyfile(
+        test_ok="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_rbac(manifest_set):
+            pass
+    """
+    )
+    assert gate1_project.runpytest().ret == pytest.ExitCode.OK
+    assert gate1_project.runpytest("--gate1-require-go").ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_sessions_without_gate1_tests_write_no_report(gate1_project):
+    gate1_project.makepyfile(test_plain="def test_plain():\n    assert 1 + 1 == 2\n")
+    gate1_project.runpytest().assert_outcomes(passed=1)
+    assert not (gate1_project.path / "reports").exists()
+
+
+def test_collect_only_writes_no_report(gate1_project):
+    gate1_project.makepyfile(
+        test_ok="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_rbac(manifest_set):
+            pass
+    """
+    )
+    gate1_project.runpytest("--collect-only").assert_outcomes()
+    assert not (gate1_project.path / "reports").exists()
+
+
+def test_disabling_the_plugin_removes_its_marker_and_fixtures(gate1_project):
+    gate1_project.makepyfile(
+        test_ok="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_rbac(manifest_set):
+            pass
+    """
+    )
+    # In a subprocess: in-process, pytest.mark would still see this session's registered markers.
+    result = gate1_project.runpytest_subprocess("-p", "no:dbc_validate")
+    result.stdout.fnmatch_lines(["*'gate1' not found in `markers` configuration option*"])
+    assert "dbc-validate" not in result.stdout.str()
+    assert not (gate1_project.path / "reports").exists()
+
+
+def test_the_header_says_which_target_and_why(gate1_project):
+    gate1_project.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = gate1_project.runpytest("--target", "local")
+    result.stdout.fnmatch_lines(["dbc_validate: target local (requested explicitly)"])
+
+
+def test_gate1_report_option_moves_both_files(gate1_project):
+    gate1_project.makepyfile(
+        test_ok="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_rbac(manifest_set):
+            pass
+    """
+    )
+    gate1_project.runpytest("--gate1-report", "out/g1.html").assert_outcomes(passed=1)
+    assert (gate1_project.path / "out" / "g1.html").is_file()
+    assert json.loads((gate1_project.path / "out" / "g1.json").read_text())["verdict"] == "INCOMPLETE"
+
+
+def test_threshold_overrides_come_from_ini(gate1_project):
+    gate1_project.makepyprojecttoml('[tool.pytest.ini_options]\ngate1_failover_max_recovery_s = "12"\n')
+    gate1_project.makepyfile(
+        test_threshold="""
+        import pytest
+
+        @pytest.mark.gate1("databases.failover")
+        def test_threshold(gate1_criterion):
+            assert gate1_criterion.threshold.value == 12.0
+    """
+    )
+    gate1_project.runpytest().assert_outcomes(passed=1)
+    assert criterion(report_of(gate1_project), "databases.failover")["threshold"] == "recovery < 12 s"
+
+
+def test_secrets_in_failure_messages_are_masked_in_both_files(gate1_project):
+    gate1_project.makepyfile(
+        test_leak="""
+        import pytest
+
+        @pytest.mark.gate1("security.rbac")
+        def test_leak(manifest_set):
+            assert False, "could not connect to postgresql://app:s3cr3tpass@db:5432/x password=hunter22"
+    """
+    )
+    gate1_project.runpytest().assert_outcomes(failed=1)
+    for name in ("gate1.json", "gate1.html"):
+        text = (gate1_project.path / "reports" / name).read_text()
+        assert "s3cr3tpass" not in text and "hunter22" not in text
+        assert "***" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--target", "moon"],
+            "unknown target 'moon' (from --target); choose one of auto, local, kind, k3d, kubeconfig",
+        ),
+        (["--manifests", "nowhere"], "*manifest path*nowhere (from --manifests) does not exist*"),
+        (["--soak-duration", "forever"], "*bad soak duration (from --soak-duration)*"),
+    ],
+)
+def test_bad_options_stop_with_one_line_naming_the_fix(gate1_project, args, message):
+    gate1_project.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = gate1_project.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_target_from_the_environment_is_validated_too(gate1_project, monkeypatch):
+    monkeypatch.setenv("DBC_TARGET", "mars")
+    gate1_project.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = gate1_project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown target 'mars' (from DBC_TARGET)*"])
+
+
+def test_malformed_yaml_stops_the_run_naming_file_and_line(gate1_project):
+    (gate1_project.path / "manifests" / "set.yaml").write_text("kind: Namespace\nmetadata:\n  name: [unclosed\n")
+    gate1_project.makepyfile(
+        test_static="""
+        import pytest
+
+        @pytest.mark.gate1("security.non_root")
+        def test_objects(manifest_set):
+            pass
+    """
+    )
+    result = gate1_project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*malformed YAML at *set.yaml:*fix:*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_failing_kustomization_stops_the_run_with_kubectls_message(gate1_project):
+    folder = gate1_project.path / "manifests"
+    (folder / "set.yaml").unlink()
+    (folder / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n")
+    gate1_project.makepyfile(
+        test_static="""
+        import pytest
+
+        @pytest.mark.gate1("security.non_root")
+        def test_objects(manifest_set):
+            pass
+    """
+    )
+    result = gate1_project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*kustomize could not render*missing.yaml*"])
+
+
+def test_a_cluster_target_without_engine_fails_fast_in_one_line(gate1_project, monkeypatch):
+    monkeypatch.setenv("PATH", str(Path("/nonexistent")))
+    gate1_project.makepyfile(
+        test_static="""
+        import pytest
+
+        @pytest.mark.gate1("security.non_root")
+        def test_objects(manifest_set):
+            pass
+    """
+    )
+    result = gate1_project.runpytest("--target", "kind")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*target kind needs a container engine*fix:*"])
