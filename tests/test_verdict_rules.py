@@ -243,3 +243,15 @@ def test_turning_a_pass_into_a_skip_never_improves_the_verdict(results: list[Tes
         for r in results
     ]
     assert rank[overall_verdict(judge_all(degraded))] <= rank[before]
+
+
+def test_missing_for_go_lists_failures_first() -> None:
+    judged = judge_all(
+        [
+            result(Outcome.PASSED, Scope.LOCAL, criterion="infrastructure.nodes_ready", name="a"),
+            result(Outcome.FAILED, criterion="stability.soak", name="b"),
+        ]
+    )
+    lines = missing_for_go(judged)
+    assert lines[0].startswith("stability.soak: FAIL")
+    assert lines[1].startswith("infrastructure.nodes_ready: PASS")

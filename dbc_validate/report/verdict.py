@@ -136,6 +136,10 @@ def overall_verdict(results: Sequence[CriterionResult]) -> Verdict:
     return Verdict.INCOMPLETE
 
 
+_URGENCY = {Status.FAIL: 0, Status.ERROR: 0, Status.PASS: 1, Status.NOT_RUN: 2, Status.NOT_COVERED: 3}
+
+
 def missing_for_go(results: Sequence[CriterionResult]) -> list[str]:
-    """One line per criterion that keeps the verdict from GO."""
-    return [f"{r.criterion.id}: {r.status.value} — {r.reason}" for r in results if not r.meets_gate]
+    """One line per criterion that keeps the verdict from GO: failures first, then catalog order."""
+    blocking = sorted((r for r in results if not r.meets_gate), key=lambda r: _URGENCY[r.status])
+    return [f"{r.criterion.id}: {r.status.value} — {r.reason}" for r in blocking]
