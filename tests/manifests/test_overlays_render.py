@@ -1,0 +1,61 @@
+"""Every overlay renders through kubectl kustomize into parseable objects; the monitoring component composes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from overlay_checks import APP_NAMESPACES, MANIFESTS, OVERLAYS
+
+from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+
+EXPECTED = {
+    ("Namespace", None, "prod"),
+    ("Namespace", None, "stage"),
+    ("Namespace", None, "infra"),
+    ("Namespace", None, "ingress-system"),
+    ("Cluster", "infra", "postgres-cluster"),
+    ("ConfigMap", "infra", "discourse-bootstrap-sql"),
+    ("StatefulSet", "infra", "mysql"),
+    ("Service", "infra", "mysql"),
+    ("ServiceAccount", "infra", "mysql"),
+    ("Deployment", "prod", "wordpress-blue"),
+    ("Deployment", "stage", "wordpress-blue"),
+    ("Service", "prod", "wordpress"),
+    ("Service", "stage", "wordpress"),
+    ("IngressRoute", "ingress-system", "www"),
+    ("Middleware", "ingress-system", "variant-prod"),
+    ("Middleware", "ingress-system", "variant-stage"),
+}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_renders_with_kustomize_into_the_whole_stack(overlay: str, overlay_sets: dict[str, ManifestSet]):
+    manifests = overlay_sets[overlay]
+    assert manifests.method == "kustomize"
+    present = {(o.kind, o.namespace, o.name) for o in manifests}
+    assert present >= EXPECTED, f"missing from {overlay}: {sorted(EXPECTED - present, key=str)}"
+    assert len(present) == len(manifests), "two objects share kind, namespace and name"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_objects_live_only_in_declared_namespaces(overlay: str, overlay_sets: dict[str, ManifestSet]):
+    manifests = overlay_sets[overlay]
+    declared = {o.name for o in manifests.of_kind("Namespace")}
+    used = {o.namespace for o in manifests if o.namespace}
+    assert used <= declared, f"objects in undeclared namespaces: {used - declared}"
+    assert set(APP_NAMESPACES) <= declared
+
+
+def test_monitoring_component_adds_monitors_only_where_included(tmp_path: Path, kind_set: ManifestSet):
+    # kustomize refuses absolute paths in resources, so the probe kustomization points back relatively.
+    rel = Path(os.path.relpath(MANIFESTS, tmp_path))
+    (tmp_path / "kustomization.yaml").write_text(
+        f"resources: [{rel / 'overlays' / 'kind'}]\ncomponents: [{rel / 'components' / 'monitoring'}]\n"
+    )
+    with_monitoring = load_manifest_set(tmp_path)
+    monitors = {(o.namespace, o.name) for o in with_monitoring.of_kind("PodMonitor")}
+    assert monitors == {("infra", "postgres-cluster"), ("ingress-system", "traefik")}
+    assert with_monitoring.get("NetworkPolicy", "postgres-cluster-metrics", "infra") is not None
+    assert not kind_set.of_kind("PodMonitor", "ServiceMonitor"), "the kind overlay must not need Prometheus CRDs"
