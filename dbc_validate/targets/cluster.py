@@ -36,6 +36,13 @@ def register_cluster_capability(capability: Capability, factory: ClusterCapabili
     CLUSTER_CAPABILITIES[capability] = factory
 
 
+def cluster_capability_scopes() -> dict[Capability, Scope]:
+    """What every cluster target offers: the manifest set (static), the API, and registered capabilities."""
+    scopes = {Capability.MANIFEST_SET: Scope.STATIC, Capability.CLUSTER: Scope.CLUSTER}
+    scopes.update({c: Scope.CLUSTER for c in CLUSTER_CAPABILITIES})
+    return scopes
+
+
 def missing_prerequisites(
     target: str,
     engine: EngineProbe,
@@ -103,9 +110,7 @@ class ClusterTarget(Target):
         return str(self.settings.option("--cluster-name") or DEFAULT_CLUSTER_NAME)
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
-        scopes = {Capability.MANIFEST_SET: Scope.STATIC, Capability.CLUSTER: Scope.CLUSTER}
-        scopes.update({c: Scope.CLUSTER for c in CLUSTER_CAPABILITIES})
-        return scopes
+        return cluster_capability_scopes()
 
     def providers(self) -> Mapping[Capability, Provider]:
         providers: dict[Capability, Provider] = {

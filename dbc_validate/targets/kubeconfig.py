@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
@@ -16,26 +17,28 @@ if TYPE_CHECKING:
     from dbc_validate.cluster.access import ClusterAccess
 
 
+def read_context(path: Path) -> KubeContext:
+    """The context a kubeconfig file selects; InputError if unreadable (its content is never shown)."""
+    from dbc_validate.analysis.live.safety import current_context
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read kubeconfig {path}: {type(exc).__name__}", "pass a valid kubeconfig") from None
+    if not isinstance(data, dict):
+        raise InputError(f"kubeconfig {path} is not a mapping", "pass a valid kubeconfig")
+    return current_context(data)
+
+
 class KubeconfigTarget(ClusterTarget):
     name = "kubeconfig"
     default_overlay = "prod"
 
     def context(self) -> KubeContext:
-        """The selected context; InputError for an unreadable kubeconfig (its content is never shown)."""
-        from dbc_validate.analysis.live.safety import current_context
-
         path = self.settings.kubeconfig
         if path is None:
             raise InputError("target kubeconfig needs a kubeconfig file", "pass --kubeconfig PATH or set KUBECONFIG")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise InputError(
-                f"cannot read kubeconfig {path}: {type(exc).__name__}", "pass a valid kubeconfig"
-            ) from None
-        if not isinstance(data, dict):
-            raise InputError(f"kubeconfig {path} is not a mapping", "pass a valid kubeconfig")
-        return current_context(data)
+        return read_context(path)
 
     def preflight(self) -> None:
         from dbc_validate.analysis.live.safety import prod_context_refusal

@@ -11,8 +11,8 @@ from typing import Any
 TRAEFIK_NAME = "traefik"
 TRAEFIK_UPSTREAM_ROLE = "traefik-ingress-controller"
 TRAEFIK_UID = 65532
-WEB_CONTAINER_PORT = 8000
-TRAEFIK_ENTRYPOINT_PORT = 9000
+# Entrypoints and their container ports, as fixtures/addons.yaml declares the Traefik pod.
+TRAEFIK_PORTS = (("web", 8000), ("websecure", 8443), ("traefik", 8080), ("metrics", 9100))
 
 
 def namespace_object(name: str) -> dict[str, Any]:
@@ -33,10 +33,7 @@ def traefik_objects(
         "name": TRAEFIK_NAME,
         "image": image,
         "args": list(args),
-        "ports": [
-            {"name": "web", "containerPort": WEB_CONTAINER_PORT, "protocol": "TCP"},
-            {"name": "traefik", "containerPort": TRAEFIK_ENTRYPOINT_PORT, "protocol": "TCP"},
-        ],
+        "ports": [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in TRAEFIK_PORTS],
         "readinessProbe": {"httpGet": {"path": "/ping", "port": "traefik"}, "periodSeconds": 5},
         "livenessProbe": {"httpGet": {"path": "/ping", "port": "traefik"}, "periodSeconds": 10},
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
@@ -85,7 +82,7 @@ def traefik_objects(
                 "selector": selector,
                 "ports": [
                     {"name": "web", "port": 80, "targetPort": "web", "nodePort": node_port, "protocol": "TCP"},
-                    {"name": "traefik", "port": TRAEFIK_ENTRYPOINT_PORT, "targetPort": "traefik", "protocol": "TCP"},
+                    {"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"},
                 ],
             },
         },
