@@ -127,7 +127,7 @@ class ClusterTarget(Target):
         return load_pins(self.settings.root)
 
     def preflight(self) -> None:
-        super().preflight()
+        """Missing tools first (the most likely problem on a fresh machine), then safety, paths and pins."""
         kubeconfig = self.settings.kubeconfig
         engine = probe_container_engine() if self.name in ("kind", "k3d") else EngineProbe(None, False, "")
         problems = missing_prerequisites(
@@ -135,7 +135,13 @@ class ClusterTarget(Target):
         )
         if problems:
             raise combined(problems)
+        self.safety_checks()
+        super().preflight()
         self.pins()  # a malformed pins file is bad input: say so before anything starts
+
+    def safety_checks(self) -> None:
+        """Refusals decided before anything touches the cluster (the kubeconfig target refuses prod)."""
+        return None
 
     def destructive_refusal(self) -> str | None:
         from dbc_validate.analysis.live.safety import destructive_refusal

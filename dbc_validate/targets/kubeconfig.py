@@ -40,10 +40,9 @@ class KubeconfigTarget(ClusterTarget):
             raise InputError("target kubeconfig needs a kubeconfig file", "pass --kubeconfig PATH or set KUBECONFIG")
         return read_context(path)
 
-    def preflight(self) -> None:
+    def safety_checks(self) -> None:
         from dbc_validate.analysis.live.safety import prod_context_refusal
 
-        super().preflight()
         refusal = prod_context_refusal(self.context(), bool(self.settings.option("--allow-prod-context")))
         if refusal is not None:
             raise refusal

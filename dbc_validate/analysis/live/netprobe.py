@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -174,8 +174,6 @@ def plan_probes(flows: Iterable[FlowLike], pods: Sequence[Obj]) -> ProbePlan:
 
 
 def _with(cell: Cell, **changes: Any) -> Cell:
-    from dataclasses import replace
-
     return replace(cell, **changes)
 
 
@@ -290,20 +288,22 @@ def canary_should_retry(after: Sequence[Observation], max_attempts: int) -> bool
 
 def judge(cell: Cell, obs: Observation | None, blocked_signature: Outcome) -> Verdict:
     """Compare one observed cell with the expectation, knowing how this CNI shows a blocked connection."""
-    if cell.skip_reason or obs is None:
+    if cell.skip_reason:
         return Verdict.NOT_PROBED
+    if obs is None:
+        return Verdict.INCONCLUSIVE  # it was meant to be probed: a missing result is no evidence either way
     if obs.outcome is Outcome.CONNECTED:
-        reached, blocked = True, False
+        reached = True
     elif obs.outcome is Outcome.REFUSED and blocked_signature is Outcome.TIMEOUT:
         # This CNI drops denied packets, so a refusal came from the pod: the policy let it through.
-        reached, blocked = True, False
-    elif obs.outcome is blocked_signature and obs.outcome is Outcome.TIMEOUT:
-        reached, blocked = False, True
+        reached = True
+    elif obs.outcome is Outcome.TIMEOUT and blocked_signature is Outcome.TIMEOUT:
+        reached = False
     else:
         return Verdict.INCONCLUSIVE
     if reached:
         return Verdict.MATCH if cell.expected_allowed else Verdict.TOO_OPEN
-    return Verdict.TOO_CLOSED if cell.expected_allowed and blocked else Verdict.MATCH
+    return Verdict.TOO_CLOSED if cell.expected_allowed else Verdict.MATCH
 
 
 @dataclass(frozen=True)
