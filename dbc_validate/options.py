@@ -61,6 +61,19 @@ SPECS: tuple[OptionSpec, ...] = (
         env="DBC_SOAK_DURATION",
     ),
     OptionSpec("--gate1-require-go", "exit non-zero unless the Gate 1 verdict is GO", flag_value=True),
+    OptionSpec(
+        "--allow-prod-context",
+        "let the kubeconfig target use a context whose name contains 'prod' (read-only checks)",
+        flag_value=True,
+    ),
+    OptionSpec(
+        "--with-observability",
+        "kind/k3d: also install kube-prometheus-stack, Loki and Promtail (needs helm) and run the observability checks",
+        flag_value=True,
+    ),
+    OptionSpec(
+        "--cluster-name", "name of the kind/k3d cluster to create or reuse", env="DBC_CLUSTER_NAME", default="dbc-gate1"
+    ),
 )
 
 

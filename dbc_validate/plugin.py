@@ -159,6 +159,13 @@ class Gate1Reporter:
             self.state.aborted_by_input = str(exc)
             pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # Destructive tests on an existing cluster need --allow-destructive (the target decides).
+        if item.get_closest_marker("destructive") is not None and item.nodeid in self.state.records:
+            reason = self.state.target.destructive_refusal()
+            if reason:
+                pytest.skip(reason)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.state.records.get(report.nodeid)
         if record is not None:

@@ -14,7 +14,9 @@ __all__ = ["Capability", "CapabilityUnavailable", "Target", "make_target"]
 
 
 def make_target(name: str, settings: Settings, progress: Callable[[str], None]) -> Target:
-    from dbc_validate.targets.cluster import K3dTarget, KindTarget, KubeconfigTarget
+    from dbc_validate.targets.k3d import K3dTarget
+    from dbc_validate.targets.kind import KindTarget
+    from dbc_validate.targets.kubeconfig import KubeconfigTarget
     from dbc_validate.targets.local import LocalTarget
 
     classes: dict[str, type[Target]] = {

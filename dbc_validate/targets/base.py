@@ -85,6 +85,10 @@ class Target(ABC):
                 "pass --manifests PATH (a kustomization folder, a YAML file or a folder of YAML)",
             )
 
+    def destructive_refusal(self) -> str | None:
+        """Why tests marked `destructive` must be skipped on this target (None: they may run)."""
+        return None
+
     def start(self) -> None:
         """Session start (for example create a cluster). Local targets have nothing to do."""
         return None

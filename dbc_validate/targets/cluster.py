@@ -1,9 +1,13 @@
-"""Cluster targets (kind, k3d, an existing kubeconfig): prerequisites checked before anything runs."""
+"""Cluster targets (kind, k3d, an existing kubeconfig): prerequisites checked before anything runs, the
+`cluster` capability, and the extension point other capabilities use to run on a cluster."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dbc_validate.errors import InputError, MissingBinary
 from dbc_validate.scope import Scope
@@ -11,9 +15,40 @@ from dbc_validate.targets.base import Capability, Provider, Target
 from dbc_validate.targets.selection import EngineProbe, probe_container_engine
 from dbc_validate.tools import INSTALL_HINTS
 
+if TYPE_CHECKING:
+    from dbc_validate.cluster.access import ClusterAccess
+    from dbc_validate.cluster.pins import Pins
+
+DEFAULT_CLUSTER_NAME = "dbc-gate1"
+HELM_HINT = "install helm (https://helm.sh/docs/intro/install/) and put it on PATH, or drop --with-observability"
+
+# Capabilities other suites need on a cluster (postgres, failover_lab, ingress, soak) plug in here:
+# `register_cluster_capability(Capability.POSTGRES, factory)` where factory(cluster_access, stack) returns
+# what the capability fixture yields. Registered capabilities are offered at cluster scope by kind, k3d
+# and kubeconfig alike.
+ClusterCapabilityFactory = Callable[["ClusterAccess", ExitStack], Any]
+CLUSTER_CAPABILITIES: dict[Capability, ClusterCapabilityFactory] = {}
+
+
+def register_cluster_capability(capability: Capability, factory: ClusterCapabilityFactory) -> None:
+    if capability in (Capability.MANIFEST_SET, Capability.CLUSTER):
+        raise ValueError(f"capability {capability.value!r} is provided by the cluster target itself")
+    CLUSTER_CAPABILITIES[capability] = factory
+
+
+def cluster_capability_scopes() -> dict[Capability, Scope]:
+    """What every cluster target offers: the manifest set (static), the API, and registered capabilities."""
+    scopes = {Capability.MANIFEST_SET: Scope.STATIC, Capability.CLUSTER: Scope.CLUSTER}
+    scopes.update({c: Scope.CLUSTER for c in CLUSTER_CAPABILITIES})
+    return scopes
+
 
 def missing_prerequisites(
-    target: str, engine: EngineProbe, which: Callable[[str], str | None], kubeconfig_exists: bool
+    target: str,
+    engine: EngineProbe,
+    which: Callable[[str], str | None],
+    kubeconfig_exists: bool,
+    with_observability: bool = False,
 ) -> list[InputError]:
     """What keeps `target` from running on this machine (pure: probes are passed in)."""
     problems: list[InputError] = []
@@ -34,6 +69,8 @@ def missing_prerequisites(
             problems.append(
                 MissingBinary(f"target {target} needs the {target} CLI, which is not on PATH", INSTALL_HINTS[target])
             )
+        if with_observability and which("helm") is None:
+            problems.append(MissingBinary("--with-observability needs the helm CLI, which is not on PATH", HELM_HINT))
     if target == "kubeconfig" and not kubeconfig_exists:
         problems.append(
             InputError(
@@ -44,38 +81,137 @@ def missing_prerequisites(
     return problems
 
 
+def combined(problems: list[InputError]) -> InputError:
+    """All problems in one line: every thing missing, then every fix (no fix repeated)."""
+    first = problems[0]
+    fixes: list[str] = []
+    for p in problems:
+        if p.fix not in fixes:
+            fixes.append(p.fix)
+    return type(first)("; ".join(p.problem for p in problems), "; ".join(fixes))
+
+
 class ClusterTarget(Target):
+    """A live cluster. Subclasses say how to reach it (`connect`); the API access is made once per run."""
+
     scope = Scope.CLUSTER
 
+    def __init__(self, settings: Any, progress: Callable[[str], None]) -> None:
+        super().__init__(settings, progress)
+        self._access: ClusterAccess | None = None
+        self._failure: Exception | None = None
+
+    @property
+    def with_observability(self) -> bool:
+        return bool(self.settings.option("--with-observability"))
+
+    @property
+    def cluster_name(self) -> str:
+        return str(self.settings.option("--cluster-name") or DEFAULT_CLUSTER_NAME)
+
     def capability_scopes(self) -> Mapping[Capability, Scope]:
-        return {Capability.MANIFEST_SET: Scope.STATIC}
+        return cluster_capability_scopes()
 
     def providers(self) -> Mapping[Capability, Provider]:
-        return {Capability.MANIFEST_SET: lambda stack: self.manifest_set()}
+        providers: dict[Capability, Provider] = {
+            Capability.MANIFEST_SET: lambda stack: self.manifest_set(),
+            Capability.CLUSTER: self.cluster_access,
+        }
+        for capability, factory in CLUSTER_CAPABILITIES.items():
+            providers[capability] = lambda stack, f=factory: f(self.cluster_access(stack), stack)
+        return providers
+
+    def pins(self) -> Pins:
+        from dbc_validate.cluster.pins import load_pins
+
+        return load_pins(self.settings.root)
 
     def preflight(self) -> None:
-        super().preflight()
+        """Missing tools first (the most likely problem on a fresh machine), then safety, paths and pins."""
         kubeconfig = self.settings.kubeconfig
         engine = probe_container_engine() if self.name in ("kind", "k3d") else EngineProbe(None, False, "")
         problems = missing_prerequisites(
-            self.name, engine, shutil.which, kubeconfig is not None and kubeconfig.is_file()
+            self.name, engine, shutil.which, kubeconfig is not None and kubeconfig.is_file(), self.with_observability
         )
         if problems:
-            first = problems[0]
-            extra = "".join(f"; also: {p.problem}" for p in problems[1:])
-            raise type(first)(first.problem + extra, first.fix)
+            raise combined(problems)
+        self.safety_checks()
+        super().preflight()
+        self.pins()  # a malformed pins file is bad input: say so before anything starts
+
+    def safety_checks(self) -> None:
+        """Refusals decided before anything touches the cluster (the kubeconfig target refuses prod)."""
+        return None
+
+    def destructive_refusal(self) -> str | None:
+        from dbc_validate.analysis.live.safety import destructive_refusal
+
+        return destructive_refusal(self.name, self.settings.allow_destructive)
+
+    def cluster_access(self, stack: ExitStack) -> ClusterAccess:
+        """The API access object, made once (a failure is remembered, not retried by every fixture)."""
+        if self._failure is not None:
+            raise self._failure
+        if self._access is None:
+            try:
+                self._access = self.connect(stack)
+            except Exception as exc:
+                self._failure = exc
+                raise
+        return self._access
+
+    def connect(self, stack: ExitStack) -> ClusterAccess:
+        raise NotImplementedError
+
+    def diagnostics_folder(self) -> Path:
+        return self.settings.report_html.parent
 
 
-class KindTarget(ClusterTarget):
-    name = "kind"
-    default_overlay = "kind"
+class DeployFailed(Exception):
+    """The deploy onto a throwaway cluster failed; the message names the diagnostics bundle."""
 
 
-class K3dTarget(ClusterTarget):
-    name = "k3d"
-    default_overlay = "k3d"
+class ThrowawayClusterTarget(ClusterTarget):
+    """kind or k3d: a cluster the harness creates (or reuses by name), deploys onto, and deletes."""
 
+    cli_tool = ""
 
-class KubeconfigTarget(ClusterTarget):
-    name = "kubeconfig"
-    default_overlay = "prod"
+    def make_cli(self) -> Any:
+        raise NotImplementedError
+
+    def connect(self, stack: ExitStack) -> ClusterAccess:
+        from dbc_validate.cluster.access import ClusterAccess
+        from dbc_validate.cluster.deploy import Deployer
+        from dbc_validate.cluster.diagnostics import collect_bundle
+        from dbc_validate.cluster.kubectl import ClusterError, Kubectl
+        from dbc_validate.cluster.lifecycle import bring_up
+        from dbc_validate.labs.processes import lab_directory
+        from dbc_validate.tools import find_program
+
+        pins = self.pins()
+        pin = pins.clusters[self.name]
+        cli = self.make_cli()
+        kubeconfig = lab_directory(f"{self.name}-kubeconfig") / "kubeconfig"
+        ms = self.manifest_set()
+        bring_up(
+            cli,
+            self.settings.root / pin.config,
+            pin.node_image,
+            self.settings.keep_cluster,
+            kubeconfig,
+            stack,
+            self.progress,
+        )
+        self.versions.update({self.name: cli.version(), "node_image": pin.node_image})
+        kubectl = Kubectl(find_program("kubectl"), kubeconfig)
+        deployer = Deployer(kubectl, cli, pins, self.name, self.settings.root, self.with_observability, self.progress)
+        try:
+            record = deployer.deploy(ms)
+        except ClusterError as exc:
+            bundle, warnings = collect_bundle(kubectl, ms.namespaces, self.diagnostics_folder())
+            recent = f"; latest warnings: {' | '.join(warnings[-3:])}" if warnings else ""
+            raise DeployFailed(
+                f"deploy onto {self.name} cluster {cli.name!r} failed: {exc}; diagnostics: {bundle}{recent}"
+            ) from None
+        self.versions.update({f"addon {name}": version for name, version in record.addons.items()})
+        return ClusterAccess(self.name, kubectl, ms, pins, record, True, self.progress, stack)

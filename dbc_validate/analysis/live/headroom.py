@@ -1,0 +1,87 @@
+"""Resource headroom: node usage against allocatable and container usage against limits (metrics API)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.live.pods import Obj, name_of, namespace_of
+from dbc_validate.analysis.live.quantities import parse_quantity, percent
+
+
+@dataclass(frozen=True)
+class Usage:
+    subject: str
+    cpu_percent: float | None
+    memory_percent: float | None
+    basis: str  # "allocatable" | "limit"
+
+
+def node_usage(node_metrics: Sequence[Obj], nodes: Sequence[Obj]) -> list[Usage]:
+    allocatable = {name_of(n): (n.get("status") or {}).get("allocatable") or {} for n in nodes}
+    result = []
+    for m in node_metrics:
+        alloc = allocatable.get(name_of(m))
+        if alloc is None:
+            continue
+        usage = m.get("usage") or {}
+        result.append(
+            Usage(
+                f"Node/{name_of(m)}",
+                percent(parse_quantity(usage.get("cpu", 0)), parse_quantity(alloc.get("cpu", 0))),
+                percent(parse_quantity(usage.get("memory", 0)), parse_quantity(alloc.get("memory", 0))),
+                "allocatable",
+            )
+        )
+    return result
+
+
+def container_usage(pod_metrics: Sequence[Obj], pods: Sequence[Obj]) -> list[Usage]:
+    """Usage against each container's limits; a container without a limit gets None for that resource."""
+    limits: dict[tuple[str, str, str], dict[str, str]] = {}
+    for pod in pods:
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            key = (namespace_of(pod), name_of(pod), c["name"])
+            limits[key] = ((c.get("resources") or {}).get("limits")) or {}
+    result = []
+    for m in pod_metrics:
+        for c in m.get("containers") or []:
+            key = (namespace_of(m), name_of(m), c.get("name", ""))
+            if key not in limits:
+                continue
+            usage, limit = c.get("usage") or {}, limits[key]
+            cpu = percent(parse_quantity(usage.get("cpu", 0)), parse_quantity(limit["cpu"])) if "cpu" in limit else None
+            mem = (
+                percent(parse_quantity(usage.get("memory", 0)), parse_quantity(limit["memory"]))
+                if "memory" in limit
+                else None
+            )
+            result.append(Usage(f"Pod/{key[0]}/{key[1]} (container {key[2]})", cpu, mem, "limit"))
+    return result
+
+
+def peaks(usages: Sequence[Usage]) -> tuple[float | None, float | None]:
+    cpu = [u.cpu_percent for u in usages if u.cpu_percent is not None]
+    mem = [u.memory_percent for u in usages if u.memory_percent is not None]
+    return (max(cpu) if cpu else None, max(mem) if mem else None)
+
+
+def headroom_findings(usages: Sequence[Usage], max_percent: float) -> list[Finding]:
+    findings = []
+    for u in usages:
+        for resource, value in (("CPU", u.cpu_percent), ("memory", u.memory_percent)):
+            if value is not None and value >= max_percent:
+                findings.append(
+                    Finding(u.subject, f"{resource} at {value:.0f} % of its {u.basis} (limit {max_percent:g} %)")
+                )
+    return findings
+
+
+def containers_without_limits(pods: Sequence[Obj]) -> list[str]:
+    return [
+        f"Pod/{namespace_of(p)}/{name_of(p)} (container {c['name']})"
+        for p in pods
+        for c in (p.get("spec") or {}).get("containers") or []
+        if not {"cpu", "memory"} <= set(((c.get("resources") or {}).get("limits")) or {})
+    ]

@@ -1,0 +1,161 @@
+"""`dbc-validate plan --target kind|k3d|kubeconfig [--manifests PATH]`: print what a cluster run would do,
+without Docker or a cluster: the cluster, pinned add-ons, images to build and load, secrets to generate,
+objects in apply order and the checks that will run or skip."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dbc_validate.analysis.live.apply_order import apply_plan
+from dbc_validate.analysis.live.plan import AddonLine, CollectedCheck, Plan, plan_check, render_plan
+from dbc_validate.analysis.live.safety import lifecycle, prod_context_refusal
+from dbc_validate.analysis.live.secrets import secrets_to_generate
+from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, referenced_images
+from dbc_validate.errors import InputError, ManifestError
+from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+from dbc_validate.targets.cluster import DEFAULT_CLUSTER_NAME, cluster_capability_scopes
+
+OVERLAYS = {"kind": "kind", "k3d": "k3d", "kubeconfig": "prod"}
+LOAD_COMMANDS = {
+    "kind": "kind load docker-image {image} --name {name}",
+    "k3d": "k3d image import {image} --cluster {name}",
+}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan", help="print what a cluster run would do (cluster, add-ons, images, apply order, checks); no Docker"
+    )
+    parser.add_argument("--target", required=True, choices=sorted(OVERLAYS), help="the cluster target to plan for")
+    parser.add_argument("--manifests", type=Path, default=None, help="manifest set (default: the target's overlay)")
+    parser.add_argument(
+        "--kubeconfig", type=Path, default=None, help="kubeconfig (target kubeconfig; else $KUBECONFIG)"
+    )
+    parser.add_argument("--cluster-name", default=DEFAULT_CLUSTER_NAME, help="kind/k3d cluster name")
+    parser.add_argument("--with-observability", action="store_true", help="include the observability stack")
+    parser.add_argument(
+        "--allow-destructive", action="store_true", help="as in the run: destructive tests on kubeconfig"
+    )
+    parser.add_argument("--allow-prod-context", action="store_true", help="as in the run: accept a 'prod' context")
+    parser.add_argument("--suites", type=Path, default=Path("suites/gate1"), help="suites whose checks are listed")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(func=run)
+
+
+def _manifests(args: argparse.Namespace, root: Path) -> tuple[ManifestSet | None, str]:
+    if args.manifests is not None:
+        if not args.manifests.exists():
+            raise InputError(f"manifest path {args.manifests} does not exist", "pass --manifests with an existing path")
+        return load_manifest_set(args.manifests), ""
+    overlay = root / "manifests" / "overlays" / OVERLAYS[args.target]
+    path = overlay if overlay.is_dir() else root / "manifests"
+    try:
+        return load_manifest_set(path), ""
+    except ManifestError as exc:
+        return None, f"no manifest set to plan from ({exc.problem}); pass --manifests PATH"
+
+
+def collect_checks(suites: Path) -> tuple[list[CollectedCheck], str]:
+    """The Gate 1 tests under `suites`, collected by pytest itself (nothing runs)."""
+    from dbc_validate.plugin import criteria_of
+    from dbc_validate.targets.base import Capability
+
+    names = {c.value for c in Capability}
+    found: list[CollectedCheck] = []
+
+    class Collector:
+        def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+            for item in items:
+                criteria = criteria_of(item)
+                if criteria:
+                    caps = tuple(n for n in getattr(item, "fixturenames", ()) if n in names)
+                    destructive = item.get_closest_marker("destructive") is not None
+                    found.append(CollectedCheck(item.nodeid, criteria, caps, destructive))
+
+    if not suites.exists():
+        return [], f"no suites at {suites}"
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = pytest.main([str(suites), "--collect-only", "-q", "-p", "no:cacheprovider"], plugins=[Collector()])
+    note = (
+        ""
+        if code in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+        else f"collection of {suites} reported errors"
+    )
+    return found, note
+
+
+def _cluster_section(plan: Plan, args: argparse.Namespace, pins: Pins, root: Path) -> None:
+    if args.target == "kubeconfig":
+        from dbc_validate.targets.kubeconfig import read_context
+
+        path = args.kubeconfig or (
+            Path(os.environ["KUBECONFIG"].split(os.pathsep)[0]) if os.environ.get("KUBECONFIG") else None
+        )
+        plan.cluster_lines.append("an existing cluster, judged as deployed: nothing is created, installed or applied")
+        if path is None:
+            plan.cluster_lines.append("kubeconfig: none given (pass --kubeconfig PATH or set KUBECONFIG)")
+            return
+        context = read_context(path)
+        refusal = prod_context_refusal(context, args.allow_prod_context)
+        plan.cluster_lines.append(f"kubeconfig {path}: context {context.name!r}, cluster {context.cluster!r}")
+        plan.cluster_lines.append(f"REFUSED: {refusal}" if refusal else "context accepted")
+        return
+    pin = pins.clusters[args.target]
+    plan.cluster_lines += [
+        f"{pin.cli}, cluster {args.cluster_name!r}: {lifecycle(args.cluster_name, False, False).say}",
+        "(an existing cluster of that name is reused; --keep-cluster keeps it at the end)",
+        f"node image: {pin.node_image}",
+        f"storage class expected for PVCs: {pin.storage_class}",
+        f"config {pin.config}:",
+    ]
+    config = root / pin.config
+    plan.cluster_config = config.read_text(encoding="utf-8") if config.is_file() else f"(missing: {config})"
+
+
+def build(args: argparse.Namespace, root: Path) -> Plan:
+    pins = load_pins(root)
+    plan = Plan(args.target)
+    _cluster_section(plan, args, pins, root)
+    plan.addons = [
+        AddonLine(a.name, a.version, a.namespace, tuple(a.sources))
+        for a in pins.addons_for(args.target, args.with_observability)
+    ]
+    ms, plan.manifests_note = _manifests(args, root)
+    if ms is not None and args.target != "kubeconfig":
+        load = LOAD_COMMANDS[args.target]
+        plan.images = [
+            (r.image, r.context, load.format(image=r.image, name=args.cluster_name))
+            for r in images_to_build(pins.images, referenced_images(ms.objects))
+        ]
+        plan.secrets = secrets_to_generate(ms)
+        served = pins.served_groups(args.target, args.with_observability)
+        plan.apply = apply_plan([o for o in ms.objects if o.kind != "SealedSecret"], served)
+        if ms.of_kind("SealedSecret"):
+            plan.notes.append("the set's own SealedSecrets are replaced by ones sealed for this cluster's controller")
+    elif ms is not None:
+        plan.manifests_note = f"{ms.source}: {len(ms)} objects judged against what the cluster runs (not applied)"
+    checks, note = collect_checks(args.suites if args.suites.is_absolute() else root / args.suites)
+    offered = {c.value for c in cluster_capability_scopes()}
+    plan.checks = [plan_check(c, args.target, offered, args.allow_destructive, args.with_observability) for c in checks]
+    if note:
+        plan.notes.append(note)
+    plan.notes.append("the cluster tier has not yet been run by this project's own CI")
+    return plan
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = build(args, Path.cwd())
+    if args.format == "json":
+        print(json.dumps(plan.as_json(), indent=2))
+    else:
+        print(render_plan(plan), end="")
+    return 0

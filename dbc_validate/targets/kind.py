@@ -1,0 +1,17 @@
+"""The kind target: a throwaway kind cluster (node image pinned by digest) with the stack deployed onto it."""
+
+from __future__ import annotations
+
+import shutil
+
+from dbc_validate.targets.cluster import ThrowawayClusterTarget
+
+
+class KindTarget(ThrowawayClusterTarget):
+    name = "kind"
+    default_overlay = "kind"
+
+    def make_cli(self) -> object:
+        from dbc_validate.cluster.lifecycle import KindCli
+
+        return KindCli(self.cluster_name, shutil.which("kind") or "kind")

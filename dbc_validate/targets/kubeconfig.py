@@ -1,0 +1,70 @@
+"""The kubeconfig target: an existing cluster, judged as it is (nothing is deployed), read-only unless
+--allow-destructive, and never a production context unless --allow-prod-context."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from dbc_validate.errors import InputError
+from dbc_validate.targets.cluster import ClusterTarget
+
+if TYPE_CHECKING:
+    from dbc_validate.analysis.live.safety import KubeContext
+    from dbc_validate.cluster.access import ClusterAccess
+
+
+def read_context(path: Path) -> KubeContext:
+    """The context a kubeconfig file selects; InputError if unreadable (its content is never shown)."""
+    from dbc_validate.analysis.live.safety import current_context
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read kubeconfig {path}: {type(exc).__name__}", "pass a valid kubeconfig") from None
+    if not isinstance(data, dict):
+        raise InputError(f"kubeconfig {path} is not a mapping", "pass a valid kubeconfig")
+    return current_context(data)
+
+
+class KubeconfigTarget(ClusterTarget):
+    name = "kubeconfig"
+    default_overlay = "prod"
+
+    def context(self) -> KubeContext:
+        path = self.settings.kubeconfig
+        if path is None:
+            raise InputError("target kubeconfig needs a kubeconfig file", "pass --kubeconfig PATH or set KUBECONFIG")
+        return read_context(path)
+
+    def safety_checks(self) -> None:
+        from dbc_validate.analysis.live.safety import prod_context_refusal
+
+        refusal = prod_context_refusal(self.context(), bool(self.settings.option("--allow-prod-context")))
+        if refusal is not None:
+            raise refusal
+
+    def connect(self, stack: ExitStack) -> ClusterAccess:
+        from dbc_validate.cluster.access import ClusterAccess
+        from dbc_validate.cluster.kubectl import Kubectl
+        from dbc_validate.tools import find_program
+
+        context = self.context()
+        kubectl = Kubectl(find_program("kubectl"), self.settings.kubeconfig, context.name)
+        version = kubectl.json(["version"], timeout_s=30.0)
+        self.versions["kubernetes"] = str((version.get("serverVersion") or {}).get("gitVersion", "unknown"))
+        self.versions["context"] = context.name
+        self.progress(f"kubeconfig: context {context.name!r} (read-only; nothing is deployed)")
+        return ClusterAccess(
+            self.name,
+            kubectl,
+            self.manifest_set(),
+            self.pins(),
+            None,
+            self.settings.allow_destructive,
+            self.progress,
+            stack,
+        )

@@ -1,0 +1,175 @@
+"""Non-root, headroom, observability, application and diagnostics decisions on recorded-shape objects."""
+
+from __future__ import annotations
+
+from cluster_fixtures import (
+    MANIFEST_SET,
+    obj,
+    objs,
+)
+
+from dbc_validate.analysis.live.apps import (
+    HttpAnswer,
+    app_hosts,
+    database_findings,
+    persistence_target,
+    replacement_pod,
+    route_findings,
+    visibility_findings,
+)
+from dbc_validate.analysis.live.diagnostics import event_lines, pods_to_diagnose, warning_summary
+from dbc_validate.analysis.live.headroom import (
+    container_usage,
+    containers_without_limits,
+    headroom_findings,
+    node_usage,
+    peaks,
+)
+from dbc_validate.analysis.live.non_root import UidObservation, non_root_findings, parse_uid, running_containers
+from dbc_validate.analysis.live.observability import (
+    critical_alerts,
+    grafana_findings,
+    loki_findings,
+    prometheus_target_findings,
+)
+from dbc_validate.manifests.model import load_manifest_set
+from dbc_validate.manifests.traefik_routes import http_routes
+
+
+def test_effective_security_context_merges_pod_and_container_levels():
+    running = {c.pod: c for c in running_containers(objs("pods", "wordpress_ready", "mysql_ready", "root_no_context"))}
+    assert (
+        running["wordpress-7d9f8b6c5d-x2x9k"].run_as_user,
+        running["wordpress-7d9f8b6c5d-x2x9k"].run_as_non_root,
+    ) == (33, True)
+    assert running["mysql-0"].run_as_user == 999  # container level over the pod's nothing
+    assert running["legacy-0"].run_as_user is None and running["legacy-0"].run_as_non_root is None
+
+
+def test_uid_is_read_from_id_or_proc_status():
+    assert parse_uid("33\n") == 33
+    assert parse_uid("Name:\tsh\nUid:\t999\t999\t999\t999\nGid:\t999\n") == 999
+    assert parse_uid("sh: id: not found") is None
+
+
+def test_observed_root_fails_even_with_a_non_root_declaration():
+    containers = running_containers([obj("pods", "wordpress_ready")])
+    findings = non_root_findings(containers, {containers[0].subject: UidObservation(0)})
+    assert "runs as uid 0" in findings[0].problem
+
+
+def test_without_an_observed_uid_only_the_declaration_can_prove_non_root():
+    containers = running_containers(objs("pods", "wordpress_ready", "root_no_context"))
+    observed = {c.subject: UidObservation(None, "id -u: executable file not found") for c in containers}
+    findings = non_root_findings(containers, observed)
+    assert [f.subject for f in findings] == ["Pod/prod/legacy-0 (container legacy)"]
+    assert "executable file not found" in findings[0].problem
+    assert (
+        non_root_findings(
+            running_containers([obj("pods", "root_no_context")]),
+            {"Pod/prod/legacy-0 (container legacy)": UidObservation(1000)},
+        )
+        == []
+    )
+
+
+def test_node_and_container_usage_against_allocatable_and_limits():
+    nodes = node_usage(obj("api_answers", "node_metrics")["items"], [obj("nodes", "ready_control_plane")])
+    assert nodes[0].cpu_percent == __import__("pytest").approx(30.6, abs=0.1)
+    assert nodes[0].memory_percent == __import__("pytest").approx(40.0, abs=0.1)
+    containers = container_usage(
+        obj("api_answers", "pod_metrics")["items"], objs("pods", "wordpress_ready", "mysql_ready")
+    )
+    by_subject = {u.subject: u for u in containers}
+    wordpress = by_subject["Pod/prod/wordpress-7d9f8b6c5d-x2x9k (container wordpress)"]
+    assert round(wordpress.cpu_percent) == 84 and round(wordpress.memory_percent) == 39
+    assert peaks(nodes) == (nodes[0].cpu_percent, nodes[0].memory_percent)
+
+
+def test_headroom_threshold_flags_containers_near_their_limits():
+    containers = container_usage(
+        obj("api_answers", "pod_metrics")["items"], objs("pods", "wordpress_ready", "mysql_ready")
+    )
+    findings = headroom_findings(containers, 70)
+    assert {f.problem.split(" at ")[0] for f in findings} == {"CPU", "memory"}
+    assert len(findings) == 2  # wordpress CPU 84 %, mysql memory 88 %
+    assert headroom_findings(containers, 95) == []
+    assert containers_without_limits([obj("pods", "crashloop")]) == ["Pod/prod/logto-5c9d7-abcde (container logto)"]
+
+
+def test_prometheus_targets_and_alerts():
+    assert prometheus_target_findings(obj("api_answers", "prometheus_targets_up")) == []
+    down = prometheus_target_findings(obj("api_answers", "prometheus_targets_one_down"))
+    assert len(down) == 1 and "kube-etcd" in down[0].subject and "connection refused" in down[0].problem
+    assert prometheus_target_findings({"status": "error"})[0].problem.startswith("/api/v1/targets answered")
+    assert critical_alerts(obj("api_answers", "alerts_watchdog_only")) == []
+    firing = critical_alerts(obj("api_answers", "alerts_critical_firing"))
+    assert [f.subject for f in firing] == ["alert KubePodCrashLooping"]
+
+
+def test_grafana_and_loki_answers():
+    assert grafana_findings(obj("api_answers", "grafana_health_ok"), obj("api_answers", "grafana_search")) == []
+    assert grafana_findings({"database": "failing"}, [])[1].problem == "/api/search lists no dashboard"
+    assert loki_findings(obj("api_answers", "loki_query_with_lines"), "prod") == []
+    assert "no log line" in loki_findings(obj("api_answers", "loki_query_empty"), "prod")[0].problem
+
+
+def test_hosts_come_from_the_routes_to_wordpress():
+    assert app_hosts(http_routes(load_manifest_set(MANIFEST_SET))) == ["www.dirtbikechina.com"]
+
+
+def test_route_answers_are_judged_like_a_user_would():
+    assert route_findings("www", HttpAnswer(302, "", "/wp-admin/install.php")) == []
+    assert "no route" in route_findings("www", HttpAnswer(404, "404 page not found\n"))[0].problem
+    assert "no healthy backend" in route_findings("www", HttpAnswer(502, "Bad Gateway"))[0].problem
+    db_down = HttpAnswer(500, "<h1>Error establishing a database connection</h1>")
+    assert "cannot reach its database" in route_findings("www", db_down)[0].problem
+    assert "Error establishing" in database_findings("www", db_down)[0].problem
+    assert database_findings("www", HttpAnswer(200, "<html>blog</html>")) == []
+
+
+def test_persistence_prefers_a_statefulset_pod_with_a_bound_writable_claim():
+    pods = objs("pods", "wordpress_ready", "mysql_ready")
+    pvcs = [obj("storage", "pvc_bound_default_class"), obj("storage", "pvc_bound_no_class")]
+    target = persistence_target(pods, pvcs)
+    assert (target.pod, target.container, target.mount_path, target.claim) == (
+        "mysql-0",
+        "mysql",
+        "/var/lib/mysql",
+        "data-mysql-0",
+    )
+    assert persistence_target(pods, []) is None
+
+
+def test_the_replacement_pod_has_a_new_uid_and_the_same_claim():
+    pods = objs("pods", "wordpress_ready", "mysql_ready")
+    target = persistence_target(pods, [obj("storage", "pvc_bound_default_class")])
+    old_uid = pods[1]["metadata"]["uid"]
+    assert replacement_pod(pods, target, old_uid) is None
+    new = obj("pods", "mysql_ready")
+    new["metadata"]["uid"] = "new-uid"
+    assert replacement_pod([new], target, old_uid) is new
+
+
+def test_visibility_needs_logs_and_metrics_for_each_ready_pod():
+    pods = objs("pods", "wordpress_ready", "mysql_ready", "crashloop")
+    metrics = obj("api_answers", "pod_metrics")["items"]
+    assert visibility_findings(pods, {"prod/wordpress-7d9f8b6c5d-x2x9k": 3, "infra/mysql-0": 10}, metrics) == []
+    findings = visibility_findings(pods, {"prod/wordpress-7d9f8b6c5d-x2x9k": 3}, metrics[:1])
+    assert {f.problem for f in findings} == {
+        "no log line from any container",
+        "no sample in the metrics API (metrics.k8s.io)",
+    }
+
+
+def test_diagnostics_pick_troubled_pods_first_and_order_events():
+    pods = objs("pods", "wordpress_ready", "crashloop", "config_error", "completed_job_pod")
+    assert [p["metadata"]["name"] for p in pods_to_diagnose(pods)] == [
+        "logto-5c9d7-abcde",
+        "wordpress-stage-6f7b-qq1ab",
+    ]
+    events = obj("api_answers", "events")["items"]
+    lines = event_lines(events)
+    assert lines[0].startswith("2026-07-01T10:02:11Z Normal Started Pod/prod/wordpress")
+    assert "(x12)" in lines[1]
+    assert warning_summary(events) == [lines[1]]

@@ -1,0 +1,111 @@
+"""`dbc-validate plan` on fixture manifest sets, without Docker or a cluster."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from cluster_fixtures import MANIFEST_SET, ROOT, obj
+
+from dbc_validate.analysis.live.plan import CollectedCheck, plan_check
+from dbc_validate.cli import main
+from dbc_validate.cli.plan_command import collect_checks
+
+
+@pytest.fixture(autouse=True)
+def _in_checkout(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+
+
+def test_kind_plan_prints_every_section_in_order(capsys):
+    assert main(["plan", "--target", "kind", "--manifests", str(MANIFEST_SET)]) == 0
+    out = capsys.readouterr().out
+    sections = ["Cluster", "Add-ons", "Images to build", "Secrets generated", "Objects in apply order", "Checks ("]
+    positions = [out.index(s) for s in sections]
+    assert positions == sorted(positions)
+    assert "kindest/node:v1.36.4@sha256:" in out and "extraPortMappings" in out
+    assert "sealed-secrets v0.36.4" in out and "cloudnative-pg 1.29.2" in out and "metrics-server v0.8.1" in out
+    assert "kind load docker-image dirtbikechina/postgres:15-cjk --name dbc-gate1" in out
+    assert "infra/mysql-credentials: keys password, root-password" in out
+    assert "not applied: ServiceMonitor/prod/traefik" in out
+    assert "has not yet been run by this project's own CI" in out
+
+
+def test_k3d_plan_uses_its_own_image_and_loader_and_no_metrics_server(capsys):
+    assert main(["plan", "--target", "k3d", "--manifests", str(MANIFEST_SET), "--cluster-name", "ci"]) == 0
+    out = capsys.readouterr().out
+    assert "rancher/k3s:v1.36.1-k3s1" in out and "--disable=traefik" in out
+    assert "k3d image import dirtbikechina/postgres:15-cjk --cluster ci" in out
+    assert "metrics-server" not in out.split("Images to build")[0]
+
+
+def test_observability_adds_the_helm_charts_and_applies_service_monitors(capsys):
+    main(["plan", "--target", "kind", "--manifests", str(MANIFEST_SET), "--with-observability", "--format", "json"])
+    plan = json.loads(capsys.readouterr().out)
+    assert [a["name"] for a in plan["addons"]][-3:] == ["kube-prometheus-stack", "loki", "promtail"]
+    assert plan["not_applied"] == []
+    assert plan["apply"][-1] == {
+        "phase": "monitoring",
+        "why": plan["apply"][-1]["why"],
+        "objects": ["ServiceMonitor/prod/traefik"],
+    }
+    observability = [c for c in plan["checks"] if c["criteria"][0].startswith("observability.")]
+    assert observability and all(c["runs"] for c in observability)
+
+
+def test_kubeconfig_plan_applies_nothing_and_reports_the_prod_refusal(capsys, tmp_path):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(yaml.safe_dump(obj("api_answers", "kubeconfig_prod")), encoding="utf-8")
+    main(
+        [
+            "plan",
+            "--target",
+            "kubeconfig",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--manifests",
+            str(MANIFEST_SET),
+            "--format",
+            "json",
+        ]
+    )
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["addons"] == [] and plan["images"] == [] and plan["apply"] == []
+    assert any(line.startswith("REFUSED: kubeconfig context 'dirtbike-prod'") for line in plan["cluster"])
+    restart = next(c for c in plan["checks"] if "persistent_storage" in c["criteria"][0])
+    assert not restart["runs"] and "--allow-destructive" in restart["reason"]
+    assert "REDACTED-IN-FIXTURE" not in json.dumps(plan)
+
+
+def test_a_missing_manifests_path_is_one_line_and_exit_2(capsys):
+    assert main(["plan", "--target", "kind", "--manifests", "no/such/dir"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dbc-validate: manifest path no/such/dir does not exist") and err.count("\n") == 1
+
+
+def test_every_collected_gate1_suite_check_is_planned_and_live_ones_need_the_cluster():
+    checks, note = collect_checks(ROOT / "suites" / "gate1")
+    assert note == ""
+    live = [c for c in checks if "_live.py" in c.nodeid or "test_infrastructure.py" in c.nodeid]
+    assert len(live) >= 20
+    assert all("cluster" in c.capabilities for c in live)
+    destructive = {c.nodeid.split("::")[1] for c in live if c.destructive}
+    assert "test_data_written_to_a_claim_survives_a_pod_restart" in destructive
+
+
+@pytest.mark.parametrize(
+    ("check", "target", "runs", "reason"),
+    [
+        (CollectedCheck("t", ("security.rbac",), ("cluster",)), "kind", True, ""),
+        (CollectedCheck("t", ("security.rbac",), ("postgres",)), "kind", False, "does not offer postgres"),
+        (CollectedCheck("t", ("databases.failover",), ("cluster",), True), "kubeconfig", False, "--allow-destructive"),
+        (CollectedCheck("t", ("databases.failover",), ("cluster",), True), "k3d", True, ""),
+        (CollectedCheck("t", ("observability.loki_logs",), ("cluster",)), "k3d", False, "--with-observability"),
+        (CollectedCheck("t", ("observability.loki_logs",), ("cluster",)), "kubeconfig", True, "if the cluster has"),
+    ],
+)
+def test_plan_check_mirrors_the_run(check, target, runs, reason):
+    planned = plan_check(check, target, {"cluster", "manifest_set"}, allow_destructive=False, with_observability=False)
+    assert planned.runs is runs and reason in planned.reason
