@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,9 @@ from typing import Any
 
 import pytest
 from cjk_support import FIXTURES, JUDGE_PASSWORD, SUITE, StockParserDatabase
+
+from dbc_validate.scope import Scope
+from dbc_validate.targets.postgres_capability import InstanceKind, PostgresInstance
 
 CRITERION = "databases.cjk_parser"
 
@@ -126,3 +130,22 @@ def test_a_real_error_in_the_bootstrap_sql_errors_the_suite(pytester: pytest.Pyt
     assert not lab_directory(result).exists()  # stopped and removed after the failure too
     assert criterion(data)["status"] in ("ERROR", "FAIL")
     assert data["verdict"] == "NO-GO"
+
+
+def test_the_database_property_test_fails_on_the_stock_parser_with_a_diagnostic(
+    stock_parser_database: StockParserDatabase,
+) -> None:
+    # The suite skips its property test where the extension is missing; called directly on the known-bad
+    # database it must find a counterexample and explain it.
+    spec = importlib.util.spec_from_file_location("cjk_suite_under_test", SUITE)
+    assert spec is not None and spec.loader is not None
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    instance = PostgresInstance("known-bad", stock_parser_database.dsn, "primary", Scope.LOCAL, InstanceKind.DSN)
+    with instance.connect() as conn, pytest.raises(pytest.fail.Exception) as caught:
+        suite.test_any_run_of_two_or_more_letters_finds_its_document_and_absent_runs_do_not(
+            parser_connections=[(instance, conn)]
+        )
+    message = str(caught.value)
+    assert "known-bad (primary): query" in message and "expected match" in message
+    assert "plainto_tsquery said False" in message and "document tokens:" in message
