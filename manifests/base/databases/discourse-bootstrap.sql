@@ -1,7 +1,7 @@
 -- Discourse database bootstrap: extensions and the CJK full-text search configuration.
 -- One file, two readers: the CloudNativePG Cluster runs it in the `discourse` database after initdb
 -- (bootstrap.initdb.postInitApplicationSQLRefs -> ConfigMap discourse-bootstrap-sql), and the harness's
--- local target applies the same text to its local PostgreSQL. Keep it idempotent.
+-- local target applies the same text, statement by statement, to its local PostgreSQL. Keep it idempotent.
 
 CREATE EXTENSION IF NOT EXISTS hstore;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -23,11 +23,11 @@ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace
                  WHERE n.nspname = 'public' AND p.prsname = 'pg_cjk_parser') THEN
     CREATE TEXT SEARCH PARSER public.pg_cjk_parser (
-      START = prsd2_cjk_start,
-      GETTOKEN = prsd2_cjk_nexttoken,
-      END = prsd2_cjk_end,
-      LEXTYPES = prsd2_cjk_lextype,
-      HEADLINE = prsd2_cjk_headline);
+      START = public.prsd2_cjk_start,
+      GETTOKEN = public.prsd2_cjk_nexttoken,
+      END = public.prsd2_cjk_end,
+      LEXTYPES = public.prsd2_cjk_lextype,
+      HEADLINE = public.prsd2_cjk_headline);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
                  WHERE n.nspname = 'public' AND c.cfgname = 'config_2_gram_cjk') THEN
@@ -43,4 +43,10 @@ BEGIN
 END
 $$;
 
-ALTER DATABASE discourse SET default_text_search_config = 'public.config_2_gram_cjk';
+-- The database this runs in (CNPG: spec.bootstrap.initdb.database, which must be discourse) searches with it.
+DO $$
+BEGIN
+  EXECUTE format('ALTER DATABASE %I SET default_text_search_config = %L',
+                 current_database(), 'public.config_2_gram_cjk');
+END
+$$;

@@ -1,0 +1,36 @@
+"""Fixtures for the CJK suite's self-tests: a real PostgreSQL whose discourse database is KNOWN-BAD (its
+public.config_2_gram_cjk uses the stock parser), and manifest sets carrying the real bootstrap SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cjk_support import BOOTSTRAP_SQL, FIXTURES, JUDGE_PASSWORD, StockParserDatabase, write_manifest_set
+
+from dbc_validate.analysis.bootstrap_sql import split_statements
+from dbc_validate.labs.postgres_binaries import find_pg_binaries
+from dbc_validate.labs.postgres_server import start_postgres_lab
+from dbc_validate.progress import stderr_progress
+
+
+@pytest.fixture(scope="session")
+def real_manifest_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A manifest set whose ConfigMap holds manifests/base/databases/discourse-bootstrap.sql verbatim."""
+    return write_manifest_set(tmp_path_factory.mktemp("manifests"), BOOTSTRAP_SQL.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def stock_parser_database() -> Iterator[StockParserDatabase]:
+    """A real PostgreSQL with the KNOWN-BAD discourse database, and a password-protected role to reach it."""
+    lab = start_postgres_lab(find_pg_binaries(), stderr_progress)
+    try:
+        lab.create_database("discourse")
+        sql = (FIXTURES / "stock-parser-discourse.sql").read_text(encoding="utf-8")
+        for statement in split_statements(sql):
+            lab.execute(statement.text, database="discourse")
+        lab.execute(f"CREATE ROLE cjk_judge LOGIN PASSWORD '{JUDGE_PASSWORD}'")
+        yield StockParserDatabase(lab, lab.tcp_dsn("discourse", "cjk_judge", JUDGE_PASSWORD))
+    finally:
+        lab.stop()
