@@ -79,10 +79,18 @@ def test_peers_parse_into_pod_peers_and_ip_blocks():
     assert isinstance(block, IPBlockPeer) and str(block.excepts[0]) == "10.1.0.0/16"
 
 
+def test_a_null_namespace_selector_is_absent_and_an_empty_one_matches_every_namespace():
+    null = parse_peer({"namespaceSelector": None, "podSelector": {}}, "p")
+    assert isinstance(null, PodPeer) and null.namespace_selector is None
+    empty = parse_peer({"namespaceSelector": {}}, "p")
+    assert isinstance(empty, PodPeer) and empty.all_namespaces
+
+
 @pytest.mark.parametrize(
     "raw",
     [
         {},
+        {"podSelector": None},
         {"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}},
         {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["192.168.0.0/16"]}},
         {"ipBlock": {"cidr": "not-a-cidr"}},

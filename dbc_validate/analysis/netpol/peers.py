@@ -101,11 +101,17 @@ def _network(value: Any, where: str) -> IPNetwork:
         raise PeerError(f"{where}: {value!r} is not a CIDR") from None
 
 
+def _optional_selector(raw: Mapping[str, Any], key: str, where: str) -> LabelSelector | None:
+    value = raw.get(key)
+    return None if value is None else parse_selector(value, f"{where}.{key}")
+
+
 def parse_peer(raw: Any, where: str) -> Peer:
     if not isinstance(raw, Mapping):
         raise PeerError(f"{where} is not a mapping")
-    has_selectors = "podSelector" in raw or "namespaceSelector" in raw
-    if "ipBlock" in raw:
+    # A null selector is an absent one (the API's nil pointer); {} is a selector that matches everything.
+    has_selectors = raw.get("podSelector") is not None or raw.get("namespaceSelector") is not None
+    if raw.get("ipBlock") is not None:
         if has_selectors:
             raise PeerError(f"{where}: ipBlock cannot be combined with podSelector or namespaceSelector")
         block = raw["ipBlock"]
@@ -120,14 +126,8 @@ def parse_peer(raw: Any, where: str) -> Peer:
     if not has_selectors:
         raise PeerError(f"{where}: a peer needs podSelector, namespaceSelector or ipBlock")
     try:
-        namespace_selector = (
-            parse_selector(raw["namespaceSelector"] or {}, f"{where}.namespaceSelector")
-            if "namespaceSelector" in raw
-            else None
-        )
-        pod_selector = (
-            parse_selector(raw["podSelector"] or {}, f"{where}.podSelector") if "podSelector" in raw else None
-        )
+        namespace_selector = _optional_selector(raw, "namespaceSelector", where)
+        pod_selector = _optional_selector(raw, "podSelector", where)
     except SelectorError as exc:
         raise PeerError(str(exc)) from None
     return PodPeer(namespace_selector, pod_selector)
