@@ -1,0 +1,384 @@
+"""Findings of the static analysis and the catalog of rule ids they carry (id, category, severity, fix)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+CATEGORIES = (
+    "namespace",
+    "pod-security",
+    "network-policy",
+    "rbac",
+    "secrets",
+    "images",
+    "ingress",
+    "database",
+    "schema",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A stable rule id with its category, severity and the generic fix shown when a finding has none."""
+
+    id: str
+    category: str
+    severity: Severity
+    title: str
+    fix: str
+
+
+def _r(rule_id: str, severity: Severity, title: str, fix: str) -> Rule:
+    return Rule(rule_id, rule_id.split(".", 1)[0], severity, title, fix)
+
+
+ERR, WARN, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+RULES: tuple[Rule, ...] = (
+    # namespace
+    _r(
+        "namespace.pss-enforce-missing",
+        ERR,
+        "a namespace running workloads does not enforce a Pod Security level",
+        "label the Namespace pod-security.kubernetes.io/enforce=restricted (and audit/warn)",
+    ),
+    _r(
+        "namespace.pss-enforce-weak",
+        WARN,
+        "a namespace enforces less than Pod Security restricted",
+        "set pod-security.kubernetes.io/enforce=restricted",
+    ),
+    # pod security (PSS restricted, pod-security-admission 1.36)
+    _r(
+        "pod-security.host-process",
+        ERR,
+        "a Windows HostProcess container",
+        "remove securityContext.windowsOptions.hostProcess",
+    ),
+    _r(
+        "pod-security.host-namespaces",
+        ERR,
+        "the pod shares the node's network, PID or IPC namespace",
+        "remove hostNetwork, hostPID and hostIPC (or set them false)",
+    ),
+    _r("pod-security.privileged", ERR, "a privileged container", "set securityContext.privileged: false"),
+    _r(
+        "pod-security.host-path",
+        ERR,
+        "a hostPath volume",
+        "use a PersistentVolumeClaim, emptyDir, configMap or secret instead of hostPath",
+    ),
+    _r("pod-security.host-ports", ERR, "a container binds a host port", "remove ports[].hostPort; expose a Service"),
+    _r(
+        "pod-security.apparmor",
+        ERR,
+        "AppArmor set to unconfined (or an unknown profile)",
+        "use the RuntimeDefault or a Localhost AppArmor profile",
+    ),
+    _r(
+        "pod-security.selinux",
+        ERR,
+        "a custom SELinux user, role or type",
+        "remove seLinuxOptions.user/role and keep type to container_t, container_init_t, container_kvm_t "
+        "or container_engine_t",
+    ),
+    _r("pod-security.proc-mount", ERR, "an unmasked /proc mount", "remove securityContext.procMount (Default)"),
+    _r(
+        "pod-security.sysctls",
+        ERR,
+        "an unsafe sysctl",
+        "only set the safe sysctls allowed by Pod Security baseline, or none",
+    ),
+    _r(
+        "pod-security.volume-types",
+        ERR,
+        "a volume type Pod Security restricted does not allow",
+        "use configMap, downwardAPI, emptyDir, projected, secret, csi, persistentVolumeClaim, ephemeral or image",
+    ),
+    _r(
+        "pod-security.allow-privilege-escalation",
+        ERR,
+        "allowPrivilegeEscalation is not explicitly false",
+        "set securityContext.allowPrivilegeEscalation: false on the container",
+    ),
+    _r(
+        "pod-security.run-as-non-root",
+        ERR,
+        "the container may run as root (runAsNonRoot is not true)",
+        "set securityContext.runAsNonRoot: true on the pod (or on every container) and run as a non-zero UID",
+    ),
+    _r(
+        "pod-security.run-as-user",
+        ERR,
+        "the container runs as UID 0",
+        "set runAsUser to a non-zero UID the image supports",
+    ),
+    _r(
+        "pod-security.seccomp",
+        ERR,
+        "no RuntimeDefault/Localhost seccomp profile",
+        "set securityContext.seccompProfile.type: RuntimeDefault on the pod (or on every container)",
+    ),
+    _r(
+        "pod-security.capabilities",
+        ERR,
+        "capabilities do not drop ALL, or add more than NET_BIND_SERVICE",
+        "set securityContext.capabilities.drop: [ALL] and add at most NET_BIND_SERVICE",
+    ),
+    # images
+    _r(
+        "images.latest-tag",
+        ERR,
+        "an image tagged :latest or without a tag",
+        "pin the image to a version tag (and ideally a digest)",
+    ),
+    _r("images.no-digest", INFO, "an image without a digest", "pin the image by digest: name:tag@sha256:..."),
+    # network policy (decided with the NetworkPolicy engine)
+    _r(
+        "network-policy.invalid",
+        ERR,
+        "a NetworkPolicy the API server would reject",
+        "correct the policy (see the message); kubectl apply --dry-run=server shows the same error",
+    ),
+    _r(
+        "network-policy.selects-nothing",
+        WARN,
+        "a NetworkPolicy whose podSelector selects no pod",
+        "correct the podSelector to the labels of the pods it should protect, or delete the policy",
+    ),
+    _r(
+        "network-policy.peer-matches-nothing",
+        WARN,
+        "a from/to peer that matches no namespace or no pod",
+        "select namespaces by kubernetes.io/metadata.name and pods by labels their templates really carry",
+    ),
+    _r(
+        "network-policy.dns-blocked",
+        ERR,
+        "a workload isolated for egress cannot reach kube-dns on 53/UDP and 53/TCP",
+        "allow egress to namespaceSelector kubernetes.io/metadata.name=kube-system, podSelector "
+        "k8s-app=kube-dns, ports 53/UDP and 53/TCP",
+    ),
+    _r(
+        "network-policy.cnpg-operator-blocked",
+        ERR,
+        "the CloudNativePG operator cannot reach an instance's status port 8000",
+        "allow ingress to the instances on 8000/TCP from namespace cnpg-system, pods "
+        "app.kubernetes.io/name=cloudnative-pg",
+    ),
+    _r(
+        "network-policy.cnpg-replication-blocked",
+        ERR,
+        "CloudNativePG instances cannot reach each other on 5432",
+        "allow ingress and egress between pods cnpg.io/cluster=<cluster> on 5432/TCP",
+    ),
+    _r(
+        "network-policy.internet-egress-namespace-selector",
+        ERR,
+        "egress meant for the internet written as namespaceSelector: {} (which only matches pods)",
+        "allow external egress with ipBlock (e.g. cidr 0.0.0.0/0 except the cluster ranges)",
+    ),
+    _r(
+        "network-policy.no-default-deny",
+        WARN,
+        "a namespace with workloads has no default-deny policy",
+        "add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress]",
+    ),
+    _r(
+        "network-policy.named-port-undeclared",
+        ERR,
+        "a named port that no pod it applies to declares",
+        "use a port name the destination containers declare in ports[].name, or the port number",
+    ),
+    # rbac
+    _r(
+        "rbac.wildcard",
+        ERR,
+        "a Role or ClusterRole with '*' in verbs, resources or apiGroups",
+        "list the exact apiGroups, resources and verbs needed",
+    ),
+    _r(
+        "rbac.secrets-read",
+        ERR,
+        "a workload's ServiceAccount may get, list or watch Secrets",
+        "remove secrets from the rules bound to the ServiceAccount (mount the one secret it needs instead)",
+    ),
+    _r(
+        "rbac.escalation-verbs",
+        ERR,
+        "a role grants escalate, bind or impersonate",
+        "remove the escalate, bind and impersonate verbs",
+    ),
+    _r(
+        "rbac.cluster-admin-sa",
+        ERR,
+        "cluster-admin bound to a ServiceAccount",
+        "bind a narrow Role instead of cluster-admin",
+    ),
+    _r(
+        "rbac.service-account-missing",
+        ERR,
+        "a workload names a ServiceAccount the set does not create",
+        "add the ServiceAccount to the manifest set (or correct serviceAccountName)",
+    ),
+    _r(
+        "rbac.default-sa-automount",
+        WARN,
+        "a workload runs as the default ServiceAccount with its token mounted",
+        "give the workload its own ServiceAccount and set automountServiceAccountToken: false",
+    ),
+    # secrets
+    _r(
+        "secrets.plain-secret",
+        ERR,
+        "a plain Secret with data in the manifest set",
+        "commit a SealedSecret (kubeseal) instead of the Secret",
+    ),
+    _r(
+        "secrets.sealed-secret-empty",
+        ERR,
+        "a SealedSecret without encryptedData",
+        "seal the secret's values with kubeseal so spec.encryptedData is filled",
+    ),
+    _r(
+        "secrets.unresolved-reference",
+        WARN,
+        "a workload references a Secret that no SealedSecret or Secret in the set provides",
+        "add a SealedSecret with that name, or document that the deployment generates it",
+    ),
+    # ingress
+    _r(
+        "ingress.legacy-traefik-group",
+        ERR,
+        "a Traefik object in the removed traefik.containo.us group (ignored by Traefik v3)",
+        "use apiVersion traefik.io/v1alpha1",
+    ),
+    _r(
+        "ingress.split-mismatch",
+        ERR,
+        "a weighted route's shares differ from the expected split",
+        "set the weights of the route's services to the expected split",
+    ),
+    _r(
+        "ingress.cross-namespace",
+        WARN,
+        "a route refers to a Service or Middleware in another namespace",
+        "install Traefik with providers.kubernetesCRD.allowCrossNamespace=true, or move the route",
+    ),
+    _r(
+        "ingress.missing-service",
+        ERR,
+        "a route sends traffic to a Service that is not in the set",
+        "add the Service or correct the route's service name and namespace",
+    ),
+    _r(
+        "ingress.unresolved-reference",
+        ERR,
+        "a route refers to a TraefikService or Middleware that is not in the set",
+        "add the referenced object or correct the reference",
+    ),
+    # database
+    _r(
+        "database.cnpg-instances",
+        ERR,
+        "a CloudNativePG Cluster with fewer instances than required",
+        "set spec.instances to at least 3",
+    ),
+    _r(
+        "database.cnpg-no-sync-replication",
+        WARN,
+        "a CloudNativePG Cluster without synchronous replication: failover can lose acknowledged writes",
+        "set spec.postgresql.synchronous (method any|first, number >= 1), or document the accepted RPO",
+    ),
+    _r(
+        "database.cnpg-image-latest",
+        ERR,
+        "a CloudNativePG imageName tagged latest or without a tag",
+        "pin imageName to a tag starting with the PostgreSQL major version (e.g. 15-cjk)",
+    ),
+    # schema
+    _r(
+        "schema.invalid",
+        ERR,
+        "an object does not validate against the Kubernetes schema",
+        "correct the field named in the message",
+    ),
+    _r(
+        "schema.unknown-kind",
+        INFO,
+        "objects of a kind the Kubernetes schemas do not know (a CRD) were not validated",
+        "nothing to do; they are validated by their CRD when applied",
+    ),
+)
+
+RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: `object` is "Kind/namespace/name" (or "Kind/name" when cluster-scoped)."""
+
+    rule: str
+    category: str
+    severity: Severity
+    object: str
+    message: str
+    fix: str
+    container: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "category": self.category,
+            "severity": str(self.severity),
+            "object": self.object,
+            "container": self.container,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+    def describe(self) -> str:
+        """One line: severity, rule, object [container]: message; then the fix."""
+        where = f"{self.object} [{self.container}]" if self.container else self.object
+        return f"{self.severity.upper()} {self.rule} {where}: {self.message}\n    fix: {self.fix}"
+
+
+def finding(rule_id: str, obj: str, message: str, *, container: str | None = None, fix: str | None = None) -> Finding:
+    """A Finding for a catalogued rule (unknown ids are a programming error: KeyError)."""
+    rule = RULES_BY_ID[rule_id]
+    return Finding(rule.id, rule.category, rule.severity, obj, message, fix or rule.fix, container)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    unique = dict.fromkeys(findings)  # rules may reach the same conclusion twice; keep the first
+    return sorted(
+        unique, key=lambda f: (SEVERITY_ORDER[f.severity], f.category, f.object, f.container or "", f.rule, f.message)
+    )
+
+
+def format_findings(findings: Iterable[Finding]) -> str:
+    """The findings as text lines (object, container, rule, fix), for failure messages and the CLI."""
+    return "\n".join(f.describe() for f in findings)
+
+
+def count_by(findings: Iterable[Finding], attribute: str) -> dict[str, int]:
+    return dict(sorted(Counter(str(getattr(f, attribute)) for f in findings).items()))
+
+
+def failure_report(findings: Iterable[Finding], headline: str) -> str:
+    """A test failure message: the headline, then every finding with its object, container, rule and fix."""
+    findings = list(findings)
+    return f"{headline}: {len(findings)} finding(s)\n{format_findings(findings)}"

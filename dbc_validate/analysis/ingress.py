@@ -1,0 +1,78 @@
+"""Ingress rules on Traefik v3 routes: API group, declared traffic split, cross-namespace and missing Services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from dbc_validate.analysis.cluster_model import ClusterModel
+from dbc_validate.analysis.findings import Finding, finding
+from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes, legacy_objects
+
+DEFAULT_SPLIT = "70/30"
+
+
+def parse_split(text: str) -> tuple[Fraction, ...]:
+    """ "70/30" -> (7/10, 3/10): shares normalised to sum 1, largest first. Raises ValueError."""
+    parts = [p.strip() for p in str(text).split("/")]
+    try:
+        weights = [Fraction(p) for p in parts]
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"split {text!r} is not numbers separated by '/', e.g. 70/30") from None
+    if len(weights) < 2 or any(w <= 0 for w in weights):
+        raise ValueError(f"split {text!r} needs two or more positive shares, e.g. 70/30")
+    total = sum(weights)
+    return tuple(sorted((w / total for w in weights), reverse=True))
+
+
+def format_shares(shares: Sequence[Fraction]) -> str:
+    return "/".join(f"{float(s) * 100:g}" for s in shares)
+
+
+def route_object(route: HttpRoute) -> tuple[str, str]:
+    """("IngressRoute/ns/name", "route 0") from a route's source "IngressRoute/ns/name#0"."""
+    ref, _, index = route.source.partition("#")
+    return ref, f"route {index} ({route.match})" if index else route.match
+
+
+def split_matches(route: HttpRoute, expected: Sequence[Fraction]) -> bool:
+    return tuple(sorted(route.shares().values(), reverse=True)) == tuple(expected)
+
+
+def ingress_findings(model: ClusterModel, expected_split: Sequence[Fraction]) -> list[Finding]:
+    manifests = model.manifests
+    if manifests is None:
+        return []
+    findings = [
+        finding(
+            "ingress.legacy-traefik-group",
+            obj.ref,
+            f"apiVersion {obj.api_version}: Traefik v3 does not serve the traefik.containo.us group",
+        )
+        for obj in legacy_objects(manifests)
+    ]
+    services = {(o.namespace, o.name) for o in manifests.of_kind("Service")}
+    for route in http_routes(manifests):
+        ref, where = route_object(route)
+        for problem in route.problems:
+            findings.append(finding("ingress.unresolved-reference", ref, f"{where}: {problem}"))
+        if route.is_split and not split_matches(route, expected_split):
+            declared = ", ".join(f"{variant} {float(share):.0%}" for variant, share in route.shares().items())
+            message = f"{where}: declares {declared}, expected {format_shares(expected_split)}"
+            findings.append(finding("ingress.split-mismatch", ref, message))
+        crossing = sorted({b.service_ref for b in route.backends if b.namespace != route.namespace})
+        crossing += sorted(
+            {
+                f"middleware {m.namespace}/{m.name}"
+                for m in route.middlewares + tuple(m for b in route.backends for m in b.middlewares)
+                if m.namespace != route.namespace
+            }
+        )
+        if crossing:
+            message = f"{where}: refers to {', '.join(crossing)} outside namespace {route.namespace}"
+            findings.append(finding("ingress.cross-namespace", ref, message))
+        for backend in route.backends:
+            if (backend.namespace, backend.name) not in services:
+                message = f"{where}: Service {backend.service_ref} is not in the set"
+                findings.append(finding("ingress.missing-service", ref, message))
+    return findings

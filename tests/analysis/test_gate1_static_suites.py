@@ -1,0 +1,114 @@
+"""The static Gate 1 suites fail on a known-bad manifest set and pass on a known-good one (run with pytester)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from analysis_builders import BAD, GOOD, ROOT
+
+# Imported here so that pytester's in-process runs (which drop the modules they import) reuse the
+# analysis modules and their compiled schemas instead of loading them again for every run.
+import dbc_validate.analysis  # noqa: F401
+
+SUITES = ROOT / "suites" / "gate1"
+STACK = GOOD / "stack"
+
+
+def run_suite(pytester: pytest.Pytester, suite: str, manifests, *extra: str) -> pytest.RunResult:
+    pytester.makepyfile(**{suite: (SUITES / f"{suite}.py").read_text(encoding="utf-8")})
+    # One-token options, and an explicit rootdir: a bare path argument would move the rootdir (and the report).
+    return pytester.runpytest_inprocess(
+        "--target=local",
+        f"--manifests={manifests}",
+        f"--rootdir={pytester.path}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",  # its summary hook imports all of Hypothesis: seconds per run, for nothing here
+        *extra,
+    )
+
+
+def criterion(pytester: pytest.Pytester, criterion_id: str) -> dict:
+    report = json.loads((pytester.path / "reports" / "gate1.json").read_text())
+    return next(c for c in report["criteria"] if c["id"] == criterion_id)
+
+
+@pytest.mark.parametrize(
+    ("suite", "criterion_id", "tests"),
+    [
+        ("test_non_root", "security.non_root", 2),
+        ("test_network_policies", "security.network_policies", 2),
+        ("test_rbac", "security.rbac", 1),
+        ("test_sealed_secrets", "security.sealed_secrets", 1),
+        ("test_ingress_routes", "applications.traffic_split", 1),
+    ],
+)
+def test_suite_passes_on_the_known_good_stack_at_static_scope(pytester, suite, criterion_id, tests):
+    result = run_suite(pytester, suite, STACK)
+    result.assert_outcomes(passed=tests)
+    summary = criterion(pytester, criterion_id)
+    assert (summary["status"], summary["scope"]) == ("PASS", "static")
+
+
+@pytest.mark.parametrize(
+    ("suite", "fixture", "expected_lines"),
+    [
+        (
+            "test_non_root",
+            "pod-security.run-as-non-root",
+            [
+                "*ERROR pod-security.run-as-non-root Deployment/demo/web [[]web[]]: runAsNonRoot is set false*",
+                "*fix: *",
+            ],
+        ),
+        ("test_non_root", "namespace.pss-enforce-missing", ["*ERROR namespace.pss-enforce-missing Namespace/demo*"]),
+        (
+            "test_network_policies",
+            "network-policy.dns-blocked",
+            ["*ERROR network-policy.dns-blocked Deployment/demo/web*"],
+        ),
+        ("test_network_policies", "network-policy.no-default-deny", ["*WARNING network-policy.no-default-deny*"]),
+        (
+            "test_network_policies",
+            "network-policy.cnpg-operator-blocked",
+            ["*network-policy.cnpg-operator-blocked Cluster/demo/pg*cnpg-system/cnpg-controller-manager*"],
+        ),
+        ("test_rbac", "rbac.secrets-read", ["*ERROR rbac.secrets-read Deployment/demo/web*may get, list secrets*"]),
+        ("test_rbac", "rbac.cluster-admin-sa", ["*ERROR rbac.cluster-admin-sa ClusterRoleBinding/web-admin*"]),
+        ("test_sealed_secrets", "secrets.plain-secret", ["*ERROR secrets.plain-secret Secret/demo/db*password*"]),
+        (
+            "test_sealed_secrets",
+            "secrets.sealed-secret-empty",
+            ["*ERROR secrets.sealed-secret-empty SealedSecret/demo/db*"],
+        ),
+        ("test_ingress_routes", "ingress.split-mismatch", ["*ERROR ingress.split-mismatch IngressRoute/demo/www*50%*"]),
+        ("test_ingress_routes", "ingress.legacy-traefik-group", ["*no traefik.io IngressRoute*traefik.containo.us*"]),
+    ],
+)
+def test_suite_fails_on_a_known_bad_set_listing_the_findings(pytester, suite, fixture, expected_lines):
+    result = run_suite(pytester, suite, BAD / f"{fixture}.yaml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(expected_lines)
+
+
+def test_plaintext_secret_values_never_reach_the_output_or_the_report(pytester):
+    result = run_suite(pytester, "test_sealed_secrets", BAD / "secrets.plain-secret.yaml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "hunter2" not in result.stdout.str()
+    assert "hunter2" not in (pytester.path / "reports" / "gate1.json").read_text()
+
+
+def test_expected_split_comes_from_the_criterion_threshold_ini(pytester):
+    pytester.makeini("[pytest]\ngate1_traffic_split = 50/50\n")
+    run_suite(pytester, "test_ingress_routes", BAD / "ingress.split-mismatch.yaml").assert_outcomes(passed=1)
+    failing = run_suite(pytester, "test_ingress_routes", STACK)
+    failing.assert_outcomes(failed=1)
+    failing.stdout.fnmatch_lines(["*weighted routes do not declare 50/50*"])
+
+
+def test_a_set_without_weighted_routes_fails_the_split_check(pytester):
+    result = run_suite(pytester, "test_ingress_routes", BAD / "images.no-digest.yaml")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no traefik.io IngressRoute*splits traffic*"])
