@@ -1,0 +1,1 @@
+"""Gate 1 suites and their shared setup."""
