@@ -62,6 +62,12 @@ SPECS: tuple[OptionSpec, ...] = (
     ),
     OptionSpec("--gate1-require-go", "exit non-zero unless the Gate 1 verdict is GO", flag_value=True),
     OptionSpec(
+        "--app-paths",
+        "the app-path truth table the NetworkPolicies are judged against (flows that must be allowed or denied)",
+        env="DBC_APP_PATHS",
+        default="fixtures/app_paths.yaml",
+    ),
+    OptionSpec(
         "--allow-prod-context",
         "let the kubeconfig target use a context whose name contains 'prod' (read-only checks)",
         flag_value=True,

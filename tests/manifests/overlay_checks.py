@@ -44,46 +44,6 @@ def containers_of(pod_spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [*(pod_spec.get("initContainers") or []), *(pod_spec.get("containers") or [])]
 
 
-def hardening_problems(pod_spec: Mapping[str, Any]) -> list[str]:
-    """What a pod spec lacks of: non-root, no privilege escalation, capabilities dropped, seccomp RuntimeDefault."""
-    pod_sc = pod_spec.get("securityContext") or {}
-    problems = []
-    for container in containers_of(pod_spec):
-        sc = container.get("securityContext") or {}
-        name = container.get("name", "?")
-        if sc.get("runAsNonRoot", pod_sc.get("runAsNonRoot")) is not True:
-            problems.append(f"{name}: runAsNonRoot is not true")
-        if sc.get("runAsUser", pod_sc.get("runAsUser")) == 0:
-            problems.append(f"{name}: runAsUser 0")
-        if sc.get("allowPrivilegeEscalation") is not False:
-            problems.append(f"{name}: allowPrivilegeEscalation is not false")
-        if "ALL" not in ((sc.get("capabilities") or {}).get("drop") or []):
-            problems.append(f"{name}: capabilities do not drop ALL")
-        seccomp = (sc.get("seccompProfile") or pod_sc.get("seccompProfile") or {}).get("type")
-        if seccomp not in ("RuntimeDefault", "Localhost"):
-            problems.append(f"{name}: no RuntimeDefault seccomp profile")
-    return problems
-
-
-def bootstrap_sql(manifests: ManifestSet, cluster: str = "postgres-cluster", namespace: str = "infra") -> str:
-    """The SQL the CNPG Cluster runs after initdb: Cluster -> postInitApplicationSQLRefs -> ConfigMap data."""
-    obj = manifests.get("Cluster", cluster, namespace)
-    if obj is None:
-        raise LookupError(f"no Cluster {namespace}/{cluster}")
-    refs = ((obj.spec.get("bootstrap") or {}).get("initdb") or {}).get("postInitApplicationSQLRefs") or {}
-    config_refs = refs.get("configMapRefs") or []
-    if len(config_refs) != 1:
-        raise LookupError(f"expected one configMapRef, found {len(config_refs)}")
-    name, key = config_refs[0].get("name"), config_refs[0].get("key")
-    config_map = manifests.get("ConfigMap", str(name), namespace)
-    if config_map is None:
-        raise LookupError(f"ConfigMap {namespace}/{name} is not in the set")
-    data = config_map.body.get("data") or {}
-    if key not in data:
-        raise LookupError(f"ConfigMap {namespace}/{name} has no key {key!r}")
-    return str(data[key])
-
-
 def secret_refs(manifests: ManifestSet) -> set[tuple[str, str, str | None]]:
     """(namespace, secret, key) referenced by workloads and by custom resources; key None for envFrom."""
     refs: set[tuple[str, str, str | None]] = set()

@@ -3,46 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from overlay_checks import BOOTSTRAP_SQL, MANIFESTS, OVERLAYS, bootstrap_sql
+from overlay_checks import BOOTSTRAP_SQL, MANIFESTS, OVERLAYS
 
-from dbc_validate.manifests.model import ManifestSet, build_set
-from dbc_validate.manifests.render import Document, Rendered
-
-
-def _set_of(*docs: dict) -> ManifestSet:
-    return build_set(Rendered(MANIFESTS, "yaml", tuple(Document(d, f"doc {i}") for i, d in enumerate(docs))))
-
-
-def _cluster(config_map: str = "discourse-bootstrap-sql", key: str = "discourse-bootstrap.sql") -> dict:
-    refs = {"configMapRefs": [{"name": config_map, "key": key}]}
-    return {
-        "apiVersion": "postgresql.cnpg.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": "postgres-cluster", "namespace": "infra"},
-        "spec": {"bootstrap": {"initdb": {"postInitApplicationSQLRefs": refs}}},
-    }
-
-
-def _config_map(data: dict) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": "discourse-bootstrap-sql", "namespace": "infra"},
-        "data": data,
-    }
+from dbc_validate.manifests.cnpg_bootstrap import find_bootstrap_sql
+from dbc_validate.manifests.model import ManifestSet
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_cluster_bootstrap_sql_resolves_to_the_shared_sql_file(overlay: str, overlay_sets: dict[str, ManifestSet]):
-    assert bootstrap_sql(overlay_sets[overlay]) == BOOTSTRAP_SQL.read_text(encoding="utf-8")
-
-
-def test_bootstrap_chain_reports_a_missing_config_map_or_key():
-    with pytest.raises(LookupError, match="is not in the set"):
-        bootstrap_sql(_set_of(_cluster()))
-    with pytest.raises(LookupError, match="no key"):
-        bootstrap_sql(_set_of(_cluster(key="other.sql"), _config_map({"discourse-bootstrap.sql": "SELECT 1;"})))
-    assert bootstrap_sql(_set_of(_cluster(), _config_map({"discourse-bootstrap.sql": "SELECT 1;"}))) == "SELECT 1;"
+    bootstrap = find_bootstrap_sql(overlay_sets[overlay])
+    assert bootstrap.cluster == "Cluster/infra/postgres-cluster" and bootstrap.database == "discourse"
+    assert [text for _, text in bootstrap.parts] == [BOOTSTRAP_SQL.read_text(encoding="utf-8")]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

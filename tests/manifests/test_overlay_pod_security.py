@@ -1,10 +1,12 @@
-"""Namespaces enforce Pod Security "restricted"; every container is non-root, drops ALL, and uses a pinned image."""
+"""Namespaces enforce Pod Security "restricted"; the analyzer (PSS restricted, images, RBAC, ...) finds no error."""
 
 from __future__ import annotations
 
 import pytest
-from overlay_checks import OVERLAYS, containers_of, hardening_problems, pod_specs
+from overlay_checks import OVERLAYS, pod_specs
 
+from dbc_validate.analysis import analyze
+from dbc_validate.analysis.findings import Severity
 from dbc_validate.manifests.model import ManifestSet
 
 PSS_MODES = ("enforce", "audit", "warn")
@@ -20,34 +22,32 @@ def test_every_namespace_enforces_audits_and_warns_restricted(overlay: str, over
         assert ns.labels.get("environment"), f"{ns.name} has no environment label"
 
 
+# Which warnings the overlays may carry, and why (README "The manifest set"): the route crosses namespaces by
+# design (Traefik runs with allowCrossNamespace), and on kind/k3d the harness generates the Secrets at deploy
+# time (manifests/deploy-time-secrets.yaml) instead of committing SealedSecrets.
+EXPLAINED_WARNINGS = {
+    "kind": {"ingress.cross-namespace", "secrets.unresolved-reference"},
+    "k3d": {"ingress.cross-namespace", "secrets.unresolved-reference"},
+    "prod": {"ingress.cross-namespace"},
+}
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_container_runs_non_root_and_drops_all_capabilities(overlay: str, overlay_sets: dict[str, ManifestSet]):
+def test_the_analyzer_finds_no_error_and_only_explained_warnings(overlay: str, overlay_sets: dict[str, ManifestSet]):
+    result = analyze(overlay_sets[overlay])
+    assert [f.describe() for f in result.errors] == []
+    unexplained = [
+        f.describe()
+        for f in result.findings
+        if f.severity is Severity.WARNING and f.rule not in EXPLAINED_WARNINGS[overlay]
+    ]
+    assert unexplained == []
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_workload_has_its_own_service_account_without_a_token(overlay: str, overlay_sets: dict[str, ManifestSet]):
     workloads = list(pod_specs(overlay_sets[overlay]))
     assert len(workloads) >= 3
     for obj, spec in workloads:
-        assert hardening_problems(spec) == [], obj.ref
         assert spec.get("automountServiceAccountToken") is False, f"{obj.ref} mounts an API token it does not use"
         assert spec.get("serviceAccountName") not in (None, "default"), f"{obj.ref} has no ServiceAccount of its own"
-
-
-def test_hardening_check_catches_root_and_missing_drops():
-    bad = {
-        "securityContext": {"runAsUser": 0},
-        "initContainers": [{"name": "init", "securityContext": {"allowPrivilegeEscalation": False}}],
-        "containers": [{"name": "app", "securityContext": {"capabilities": {"drop": ["NET_RAW"]}}}],
-    }
-    problems = hardening_problems(bad)
-    assert "init: runAsNonRoot is not true" in problems
-    assert "app: runAsUser 0" in problems
-    assert "app: capabilities do not drop ALL" in problems
-    assert "app: allowPrivilegeEscalation is not false" in problems
-    assert "init: no RuntimeDefault seccomp profile" in problems
-
-
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_image_is_pinned_to_a_version_tag(overlay: str, overlay_sets: dict[str, ManifestSet]):
-    images = [c["image"] for _, spec in pod_specs(overlay_sets[overlay]) for c in containers_of(spec)]
-    images.append(overlay_sets[overlay].get("Cluster", "postgres-cluster", "infra").spec["imageName"])
-    for image in images:
-        name, _, tag = image.rpartition(":")
-        assert name and tag and tag != "latest" and "/" not in tag, f"{image} is not pinned to a tag"
