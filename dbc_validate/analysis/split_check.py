@@ -44,8 +44,8 @@ def required_split(threshold: Threshold) -> RequiredSplit:
 
 
 def split_routes(routes: Sequence[HttpRoute]) -> list[HttpRoute]:
-    """Routes that send requests to more than one variant."""
-    return [r for r in routes if r.is_split]
+    """Routes that send requests to more than one variant (a weight of 0 sends none)."""
+    return [r for r in routes if len({b.variant for b in r.backends if b.share > 0}) > 1]
 
 
 def marker_header(route: HttpRoute) -> str | None:
