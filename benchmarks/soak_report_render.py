@@ -81,7 +81,7 @@ def write_samples(path: Path, samples: int, interval: float = 10.0, seed: int = 
 
 def render(run_dir: Path, html: Path) -> None:
     """The part that is timed: what the soak suite and the report do with a finished run."""
-    from dbc_validate.analysis.soak_summary import chart_lines, summarize
+    from dbc_validate.analysis.soak_summary import chart_lines, record_charts, summarize
     from dbc_validate.criteria import CATALOG
     from dbc_validate.evidence import EvidenceRecorder, TestEvidence
     from dbc_validate.probes.soak.store import SoakStore
@@ -99,23 +99,13 @@ def render(run_dir: Path, html: Path) -> None:
     }
     evidence: dict[str, TestEvidence] = {}
     tests = []
+    lines = chart_lines(summary, series, 70.0)
     for topic, criterion in topics.items():
         nodeid = f"suites/gate1/test_soak.py::{topic}"
         sink = evidence.setdefault(nodeid, TestEvidence())
         recorder = EvidenceRecorder((criterion,), sink)
         recorder.measure("covered_time", summary.covered_against(48 * 3600))
-        for line in chart_lines(summary, series, 70.0):
-            if line.topic == topic:
-                recorder.series(
-                    line.name,
-                    line.x,
-                    line.y,
-                    x_label=line.x_label,
-                    y_label=line.y_label,
-                    kind=line.kind,
-                    labels=line.labels,
-                    group=line.group,
-                )
+        record_charts(lines, topic, recorder)
         tests.append(TestResult(nodeid, (criterion,), Outcome.PASSED, Scope.LOCAL))
     run = RunInfo("local", "local", "start", "end", "bench")
     write_report(build_report(CATALOG, tests, evidence, run), html)

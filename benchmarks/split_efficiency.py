@@ -26,7 +26,7 @@ from dbc_validate.stats import (
     SplitHypothesis,
     fixed_sample_size,
     integer_weights,
-    wrr_schedule,
+    wrr_client_stream,
 )
 
 REQUIRED = {"prod": Fraction(7, 10), "stage": Fraction(3, 10)}
@@ -50,16 +50,8 @@ class Case:
 def traefik_stream(truth: dict[str, Fraction], replicas: int, in_flight: int, rng: random.Random):
     """Variants in the order the client sees them complete."""
     names = list(truth)
-    weights = integer_weights(list(truth.values()))
-    period = wrr_schedule(weights, sum(weights))
-    positions = [rng.randrange(len(period)) for _ in range(replicas)]  # each replica at its own phase
-    pending: list[str] = []
-    while True:
-        replica = rng.randrange(replicas)
-        pending.append(names[period[positions[replica]]])
-        positions[replica] = (positions[replica] + 1) % len(period)
-        if len(pending) > in_flight:
-            yield pending.pop(rng.randrange(len(pending)))
+    for index in wrr_client_stream(integer_weights(list(truth.values())), replicas, in_flight, rng):
+        yield names[index]
 
 
 def independent_stream(truth: dict[str, Fraction], rng: random.Random):

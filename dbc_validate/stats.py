@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
@@ -135,6 +136,24 @@ def wrr_deviation_bound(weights: Sequence[int], replicas: int, in_flight: int) -
         raise ValueError(f"replicas must be at least 1, got {replicas}")
     per_replica = 2 * wrr_prefix_deviation(weights) + 1
     return replicas * per_replica + max(in_flight, 0)
+
+
+def wrr_client_stream(weights: Sequence[int], replicas: int, in_flight: int, rng: random.Random) -> Iterator[int]:
+    """Child indices in the order a client sees responses through healthy Traefik replicas (a model).
+
+    Each replica runs its own schedule from a random phase (as after a reload), requests go to a replica at
+    random (as kube-proxy spreads them), and the `in_flight` outstanding requests complete in random order.
+    For simulations and self-tests of the bound; `rng` makes it reproducible.
+    """
+    period = wrr_schedule(weights, sum(w for w in weights if w > 0))
+    positions = [rng.randrange(len(period)) for _ in range(replicas)]
+    pending: list[int] = []
+    while True:
+        replica = rng.randrange(replicas)
+        pending.append(period[positions[replica]])
+        positions[replica] = (positions[replica] + 1) % len(period)
+        if len(pending) > in_flight:
+            yield pending.pop(rng.randrange(len(pending)))
 
 
 # ---- the sequential split test -----------------------------------------------------------------------------

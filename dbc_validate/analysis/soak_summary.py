@@ -323,3 +323,19 @@ def chart_lines(summary: SoakSummary, series: SoakSeries, limit_percent: float) 
         line("resources", f"limit {limit_percent:g} %", limit, "soak: CPU and memory", "% of limit or budget"),
         *marks("resources", "soak: CPU and memory"),
     ]
+
+
+def record_charts(lines: Sequence[ChartLine], topic: str, evidence: Any) -> None:
+    """Hand the lines of one topic to a gate1_evidence recorder (its `series` method)."""
+    for line in lines:
+        if line.topic == topic:
+            evidence.series(
+                line.name,
+                line.x,
+                line.y,
+                x_label=line.x_label,
+                y_label=line.y_label,
+                kind=line.kind,
+                labels=line.labels,
+                group=line.group,
+            )

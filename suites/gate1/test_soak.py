@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbc_validate.analysis.soak_summary import chart_lines
+from dbc_validate.analysis.soak_summary import chart_lines, record_charts
 from dbc_validate.errors import InputError
 from dbc_validate.probes.soak.plan import soak_plan
 from dbc_validate.probes.soak.runner import SoakResult, run_soak
@@ -27,18 +27,7 @@ def soak_result(soak, gate1_settings, gate1_progress) -> SoakResult:
 
 
 def _charts(result: SoakResult, topic: str, evidence, limit_percent: float = 70.0) -> None:
-    for line in chart_lines(result.summary, result.series, limit_percent):
-        if line.topic == topic:
-            evidence.series(
-                line.name,
-                line.x,
-                line.y,
-                x_label=line.x_label,
-                y_label=line.y_label,
-                kind=line.kind,
-                labels=line.labels,
-                group=line.group,
-            )
+    record_charts(chart_lines(result.summary, result.series, limit_percent), topic, evidence)
 
 
 @pytest.mark.gate1("stability.soak")

@@ -19,6 +19,7 @@ from dbc_validate.stats import (
     integer_weights,
     percentile,
     wilson_interval,
+    wrr_client_stream,
     wrr_deviation_bound,
     wrr_expected_counts,
     wrr_interval,
@@ -84,16 +85,7 @@ def test_wrr_prefix_deviation_is_under_one_request():
 
 
 def _traefik_stream(weights, replicas, in_flight, rng, names):
-    """Replicas at random phases, requests spread at random, completions in random order."""
-    period = wrr_schedule(weights, sum(weights))
-    positions = [rng.randrange(len(period)) for _ in range(replicas)]
-    pending: list[str] = []
-    while True:
-        replica = rng.randrange(replicas)
-        pending.append(names[period[positions[replica]]])
-        positions[replica] = (positions[replica] + 1) % len(period)
-        if len(pending) > in_flight:
-            yield pending.pop(rng.randrange(len(pending)))
+    return (names[i] for i in wrr_client_stream(weights, replicas, in_flight, rng))
 
 
 @settings(max_examples=60, deadline=None)
