@@ -15,6 +15,7 @@ from dbc_validate.criteria import Threshold
 from dbc_validate.manifests.traefik_routes import HttpRoute
 
 _NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
+_PATH_RULE = re.compile(r"\b(?:PathPrefix|Path)\(\s*`([^`]*)`")
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,10 @@ def marker_mismatches(pairs: Mapping[str, int], route: HttpRoute) -> list[str]:
         if backend != "?" and expected is not None and expected != marker:
             problems.append(f"{count} response(s) from {backend} (variant {expected}) carried marker {marker!r}")
     return problems
+
+
+def request_path(route: HttpRoute) -> str:
+    """A path the route's rule matches: the first Path/PathPrefix argument, else "/"."""
+    match = _PATH_RULE.search(route.match)
+    path = match.group(1) if match else "/"
+    return path if path.startswith("/") else "/" + path

@@ -20,6 +20,7 @@ from dbc_validate.analysis.split_check import (
     format_split,
     marker_header,
     marker_mismatches,
+    request_path,
     variant_labels,
 )
 from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
@@ -179,7 +180,12 @@ def measure_split(
 ) -> SplitMeasurement:
     """Drive `route` on `endpoint` until the sequential test decides whether it splits as `required`."""
     settings = settings or SplitSettings()
-    labels = variant_labels(route, required)  # ValueError names the variant it cannot place
+    try:
+        labels = variant_labels(route, required)
+    except ValueError as exc:  # the manifests' variants cannot be told apart: a finding, not a crash
+        labels, unplaced = {v: v for v in route.shares()}, str(exc)
+    else:
+        unplaced = ""
     marker = marker_header(route)
     hypothesis = SplitHypothesis(
         dict(required.shares),
@@ -200,6 +206,9 @@ def measure_split(
         counts={},
         notes=list(endpoint.notes),
     )
+    if unplaced:
+        measurement.problems.append(unplaced)
+        return measurement
     if marker is None:
         measurement.problems.append(
             "the route's backends carry no common variant marker header; give each Service a headers "
@@ -209,7 +218,7 @@ def measure_split(
     job = {
         "mode": "split",
         "base_url": endpoint.base_url,
-        "path": "/",
+        "path": request_path(route),
         "host_header": host,
         "marker_header": marker,
         "backend_header": BACKEND_HEADER,

@@ -12,6 +12,7 @@ from dbc_validate.analysis.split_check import (
     format_split,
     marker_header,
     marker_mismatches,
+    request_path,
     required_split,
     split_routes,
     variant_labels,
@@ -27,6 +28,8 @@ from dbc_validate.criteria import Threshold, by_id
 from dbc_validate.manifests.model import build_set, load_manifest_set
 from dbc_validate.manifests.render import Document, Rendered
 from dbc_validate.manifests.traefik_routes import http_routes
+from dbc_validate.probes.ingress_endpoint import IngressEndpoint
+from dbc_validate.probes.split_load import measure_split
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "split"
 GATE1_SPLIT = required_split(by_id("applications.traffic_split").threshold)
@@ -200,3 +203,25 @@ def test_service_request_totals_sum_codes_and_methods_per_leaf_service():
     assert totals == {"prod@file": 142.0, "stage@file": 60.0}
     counts = variant_counts({"prod@file": 100.0}, totals, {"prod": ("prod@file",), "stage": ("stage@file",)})
     assert counts == {"prod": 42, "stage": 60}
+
+
+def test_request_path_follows_the_rule():
+    (route,) = routes_of("70-30")
+    assert request_path(route) == "/"
+    (prefixed,) = routes_from(ingress_route([{"name": "a", "port": 80}], match="Host(`a`) && PathPrefix(`/blog`)"))
+    assert request_path(prefixed) == "/blog"
+
+
+def test_the_probe_reports_variants_it_cannot_place_or_count_before_sending_load(tmp_path):
+    unmarked = routes_from(
+        ingress_route([{"name": "wp-a", "port": 80, "weight": 7}, {"name": "wp-b", "port": 80, "weight": 3}])
+    )
+    endpoint = IngressEndpoint("a record only: no request is sent", "http://127.0.0.1:9", tuple(unmarked), replicas=1)
+    m = measure_split(endpoint, unmarked[0], GATE1_SPLIT, lambda message: None, directory=tmp_path)
+    assert not m.passed and m.requests == 0
+    assert "cannot tell which variant is 'prod'" in m.verdict()
+    labelled = routes_from(
+        ingress_route([{"name": "wp-prod", "port": 80, "weight": 7}, {"name": "wp-stage", "port": 80, "weight": 3}])
+    )
+    m = measure_split(endpoint, labelled[0], GATE1_SPLIT, lambda message: None, directory=tmp_path)
+    assert "no common variant marker header" in m.verdict()

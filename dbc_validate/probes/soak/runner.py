@@ -14,6 +14,7 @@ from typing import Any
 
 from dbc_validate import __version__
 from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSummary, build_sample, summarize
+from dbc_validate.analysis.split_check import request_path
 from dbc_validate.durations import format_duration
 from dbc_validate.labs.processes import lab_directory
 from dbc_validate.probes.locust_runner import LocustWorker
@@ -136,7 +137,7 @@ def run_soak(
     job = {
         "mode": "soak",
         "base_url": subject.endpoint.base_url,
-        "path": "/",
+        "path": request_path(subject.route),
         "host_header": host,
         "users": plan.users,
         "rate_per_s": plan.rate_per_s,
