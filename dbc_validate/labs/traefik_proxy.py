@@ -8,6 +8,7 @@ metrics) on free loopback ports. Everything it starts stops when the ExitStack c
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
 import re
 import subprocess
@@ -28,7 +29,6 @@ from dbc_validate.analysis.traefik_file_config import (
     file_config,
     static_config,
 )
-from dbc_validate.errors import InputError
 from dbc_validate.labs.processes import LabProcess, free_ports, lab_directory, wait_for_port
 from dbc_validate.labs.variant_backends import VariantBackend, start_backends
 from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes
@@ -56,11 +56,6 @@ class TraefikLab:
     """Traefik plus one variant server per backend Service, for a given set of routes."""
 
     def __init__(self, routes: Sequence[HttpRoute], progress: Callable[[str], None], name: str = "traefik") -> None:
-        if not any(route.backends for route in routes):
-            raise InputError(
-                "the manifest set declares no traefik.io IngressRoute with a backend Service",
-                "add the IngressRoute (traefik.io/v1alpha1) the local Traefik should serve, or pass --manifests",
-            )
         self.routes = tuple(routes)
         self.progress = progress
         self.name = name
@@ -159,4 +154,5 @@ def local_ingress(target: Target, stack: ExitStack) -> IngressEndpoint:
     """The local target's `ingress` capability: a Traefik lab serving the manifest set's routes."""
     lab = provide_local_traefik(http_routes(target.manifest_set()), stack, target.progress)
     target.versions["traefik"] = lab.version
+    target.versions["locust"] = importlib.metadata.version("locust")
     return lab.endpoint()

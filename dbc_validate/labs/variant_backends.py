@@ -8,6 +8,7 @@ Run one with `python -m dbc_validate.labs.variant_backends --port P --backend ns
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -111,10 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variant", required=True, help="the variant the manifests give that Service")
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(args.port, args.backend, args.variant, args.host)
-    except KeyboardInterrupt:
-        return 0
     return 0
 
 

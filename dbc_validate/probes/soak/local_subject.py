@@ -19,7 +19,7 @@ from dbc_validate.analysis.soak_summary import crashlooping, restart_delay
 from dbc_validate.errors import InputError
 from dbc_validate.labs.processes import LabProcess
 from dbc_validate.labs.traefik_proxy import TraefikLab
-from dbc_validate.manifests.traefik_routes import http_routes
+from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes
 from dbc_validate.probes.soak.subject import ComponentHealth, ResourceUse, pick_route
 
 if TYPE_CHECKING:
@@ -92,18 +92,21 @@ class ProcessMeter:
         return ResourceUse(cpu_cores=cpu_percent / 100, memory_mb=rss / 2**20)
 
 
+def _soak_route(routes: Sequence[HttpRoute]) -> HttpRoute:
+    route = pick_route(list(routes))
+    if route is None:
+        raise InputError(
+            "the manifest set has no traefik.io IngressRoute with a backend Service for the soak's load",
+            "add the IngressRoute the soak should drive, or pass --manifests",
+        )
+    return route
+
+
 class LocalSoakSubject:
     def __init__(self, lab: TraefikLab, backoff_base_s: float = 10.0) -> None:
-        endpoint = lab.endpoint()
-        route = pick_route(endpoint.routes)
-        if route is None:
-            raise InputError(
-                "the manifest set has no IngressRoute with a backend for the soak's load",
-                "add the traefik.io IngressRoute the soak should drive, or pass --manifests",
-            )
         self.lab = lab
-        self.endpoint = endpoint
-        self.route = route
+        self.endpoint = lab.endpoint()
+        self.route = _soak_route(self.endpoint.routes)
         self.default_duration_s = LOCAL_DEFAULT_DURATION_S
         named = [("traefik", lab.process)] if lab.process else []
         named += [(f"backend {b.backend} ({b.variant})", b.process) for b in lab.backends]
@@ -122,6 +125,8 @@ class LocalSoakSubject:
 
 def local_soak(target: Target, stack: ExitStack) -> LocalSoakSubject:
     """A Traefik lab of its own for the soak, so restarts it may see never disturb the split measurement."""
-    lab = TraefikLab(http_routes(target.manifest_set()), target.progress, name="soak-traefik").start(stack)
+    routes = http_routes(target.manifest_set())
+    _soak_route(routes)  # before starting anything
+    lab = TraefikLab(routes, target.progress, name="soak-traefik").start(stack)
     target.versions["traefik"] = lab.version
     return LocalSoakSubject(lab)

@@ -21,6 +21,7 @@ from dbc_validate.probes.locust_runner import LocustWorker
 from dbc_validate.probes.soak.plan import SoakPlan
 from dbc_validate.probes.soak.store import SoakStore
 from dbc_validate.probes.soak.subject import SoakSubject
+from dbc_validate.progress import Throttled
 
 LOAD_WINDOW_S = 1.0
 COVERED_TOLERANCE_S = 0.05  # sample times are kept to the millisecond: their sum may fall short by a hair
@@ -168,6 +169,8 @@ def run_soak(
     )
     covered = covered_before
     reason = "interrupted"
+    # One line per sample, but no more than about 200 over the whole run (48 h at 10 s would be 17,280).
+    report = Throttled(progress, max(plan.interval_s, planned / 200) - 0.5)
     try:
         while planned - covered > COVERED_TOLERANCE_S:
             due = sampler.last_t + min(plan.interval_s, planned - covered)
@@ -175,7 +178,7 @@ def run_soak(
             record = sampler.take(clock())
             store.append(record)
             covered += record["dt"]
-            progress(
+            report(
                 f"soak {store.run_id}: {format_duration(covered)} of {format_duration(planned)} covered, "
                 f"{format_duration(max(0.0, planned - covered))} left; last sample {record['requests']} requests, "
                 f"{record['failures']} failed, p95 {_fmt(record['p95_ms'], ' ms')}, "
@@ -184,6 +187,7 @@ def run_soak(
             )
         reason = "completed"
     finally:
+        report.flush()
         worker.stop()
         store.append({"type": "end", "segment": segment, "t": round(clock(), 3), "reason": reason})
         store.close()
