@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -95,12 +95,19 @@ class SplitMeasurement:
         return self.decision.outcome is Outcome.ACCEPT and not self.problems
 
     def method(self) -> str:
-        decided = (
-            f"decided by {self.decision.decided_by} after {self.decision.requests} requests"
-            if self.decision.decided_by
-            else "undecided"
-        )
-        return f"sequential test ({self.hypothesis.describe()}), Wilson {CONFIDENCE:.0%} intervals; {decided}"
+        h = self.hypothesis
+        parts = ["sequential"]
+        if h.bound is not None:
+            parts.append(
+                f"Traefik WRR bound ±{h.bound:.1f} requests ({h.replicas} replica(s), {h.in_flight} in flight) +"
+            )
+        parts.append(f"SPRT alpha={h.alpha:g} beta={h.beta:g}, tolerance {h.delta * 100:g} points;")
+        if self.decision.decided_by:
+            parts.append(f"decided by {self.decision.decided_by} after {self.decision.requests} requests;")
+        else:
+            parts.append("undecided;")
+        parts.append(f"interval: Wilson {CONFIDENCE:.0%}")
+        return " ".join(parts)
 
     def verdict(self) -> str:
         """One sentence for the report and the assertion message."""
@@ -131,11 +138,22 @@ class SplitMeasurement:
             "method": self.method(),
             "counts": dict(self.counts),
             "server_counts": self.server_counts if self.server_counts is not None else "metrics not reachable",
-            "wrr_interval": self.wrr_interval(),
-            "declared_share": {k: float(v) for k, v in self.declared.items()},
-            "required_share": {k: float(v) for k, v in self.required.items()},
-            "decision": f"{self.decision.outcome.value}: {self.decision.reason}",
+            "declared_share": {k: round(float(v), 4) for k, v in self.declared.items()},
         }
+
+    def details(self) -> list[str]:
+        """Lines for the report's details: the decision, the WRR interval, the server's own verdict."""
+        lines = [f"{self.route}: {self.decision.outcome.value}: {self.decision.reason or 'no decision'}"]
+        wrr = self.wrr_interval()
+        if wrr is not None:
+            lines.append(f"{self.route}: shares a healthy Traefik could have been configured with: {wrr}")
+        if self.server_counts is not None and self.server_decision is not None:
+            lines.append(
+                f"{self.route}: server side (traefik_service_requests_total on the leaf services) "
+                f"{self.server_counts}, client side (marker header) {self.counts}: "
+                f"{self.server_decision.outcome.value} on the server's counts"
+            )
+        return lines + self.notes
 
 
 def _scrape(url: str | None) -> dict[str, float] | None:
@@ -257,14 +275,3 @@ def measure_split(
         measurement.server_decision = decide_counts(hypothesis, server)
     progress(f"split: {measurement.verdict()}")
     return measurement
-
-
-def server_side_summary(m: SplitMeasurement) -> Mapping[str, Any] | None:
-    """Server-side figures beside the client's, or None when Traefik's metrics were not reachable."""
-    if m.server_counts is None or m.server_decision is None:
-        return None
-    return {
-        "server_counts": m.server_counts,
-        "client_counts": m.counts,
-        "server_decision": f"{m.server_decision.outcome.value}: {m.server_decision.reason}",
-    }

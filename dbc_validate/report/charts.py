@@ -94,7 +94,9 @@ def render_chart(title: str, series: Sequence[dict[str, Any]], width_in: float =
         ax.set_xlabel(str(s.get("x_label", ""))[:40], fontsize=8)
     values = [v for s in series if s.get("kind") != "events" for v in s["y"] if v is not None]
     if values and min(values) >= 0:
-        ax.set_ylim(bottom=0)  # counts, rates and percentages: keep zero in view
+        # Counts, rates and percentages: zero in view, just above the frame so a line at zero stays visible.
+        top = max(ax.get_ylim()[1], 1e-9)
+        ax.set_ylim(-0.03 * top, top)
     ax.set_title(title[:80], fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(True, linewidth=0.3)

@@ -33,14 +33,8 @@ def test_measured_split_through_traefik_matches_the_gate1_split(
         prefix = "" if len(results) == 1 else f"{result.route} "
         for key, value in result.as_measurements().items():
             gate1_evidence.measure(prefix + key, value)
-        for note in result.notes:
-            gate1_evidence.note(note)
-        if result.server_counts is not None and result.server_decision is not None:
-            gate1_evidence.note(
-                f"{result.route}: server side (traefik_service_requests_total on the leaf services) "
-                f"{result.server_counts}, client side (marker header) {result.counts}: "
-                f"{result.server_decision.outcome.value} on the server's counts"
-            )
+        for line in result.details():
+            gate1_evidence.note(line)
         gate1_evidence.threshold(
             result.passed,
             f"{result.route}: measured {format_split(result.share())} over {result.requests} requests "
