@@ -76,12 +76,15 @@ def test_a_soak_sees_a_backend_crash_as_errors_a_restart_and_a_component_down(tm
     with ExitStack() as stack:
         lab = provide_local_traefik(http_routes(load_manifest_set(FIXTURE)), stack, lambda m: None, "crash-lab")
         subject = LocalSoakSubject(lab, backoff_base_s=0.5)
-        backend = lab.backends[0].process
-        killer = threading.Timer(2.5, backend.kill)
-        killer.start()
+        killer = threading.Timer(1.5, lab.backends[0].process.kill)
         stack.callback(killer.cancel)
+
+        def kill_once_sampling(message: str) -> None:
+            if " started: " in message:  # the segment began: the baseline is taken, the load runs
+                killer.start()
+
         plan = SoakPlan(root=tmp_path / "soak", duration_s=7.0, interval_s=1.0, rate_per_s=20.0)
-        result = run_soak(subject, plan, lambda m: None)
+        result = run_soak(subject, plan, kill_once_sampling)
     s = result.summary
     assert s.restarts >= 1
     assert any(name.startswith("backend dirtbikechina/wordpress-prod") for name in s.down)
