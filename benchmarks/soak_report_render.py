@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         figures = json.loads(child.stdout.strip().splitlines()[-1])
     print(
-        f"report with {args.samples} soak samples: {figures['seconds']:.2f} s, peak {figures['peak_mb']:.0f} MB "
+        f"report with {args.samples} soak samples: {figures['seconds']:.2f} s ({figures['cpu_seconds']:.2f} s CPU), "
+        f"peak {figures['peak_mb']:.0f} MB "
         f"(targets < 5 s, < 200 MB), gate1.html {figures['html_kb']:.0f} KiB"
     )
     heap = sampler_memory(args.sampler_samples)
