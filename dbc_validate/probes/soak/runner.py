@@ -1,0 +1,195 @@
+"""Run (or resume) a soak: steady Locust load, one durable sample per interval, a progress line per sample.
+
+The sampler keeps only running totals (its memory stays flat however long the soak runs); everything the
+report needs is read back from samples.jsonl at the end, so a resumed run is stitched from the file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dbc_validate import __version__
+from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSummary, build_sample, summarize
+from dbc_validate.analysis.split_check import request_path
+from dbc_validate.durations import format_duration
+from dbc_validate.labs.processes import lab_directory
+from dbc_validate.probes.locust_runner import LocustWorker
+from dbc_validate.probes.soak.plan import SoakPlan
+from dbc_validate.probes.soak.store import SoakStore
+from dbc_validate.probes.soak.subject import SoakSubject
+from dbc_validate.progress import Throttled
+
+LOAD_WINDOW_S = 1.0
+COVERED_TOLERANCE_S = 0.05  # sample times are kept to the millisecond: their sum may fall short by a hair
+
+
+@dataclass
+class SoakResult:
+    summary: SoakSummary
+    series: SoakSeries
+    samples_path: Path
+    plan: SoakPlan
+    resumed: bool
+    segment_ran_s: float  # time this call sampled (0 when the run was already complete)
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{value:.1f}{unit}"
+
+
+class Sampler:
+    """Takes one sample per call from the load's events, the subject's health and its resource use."""
+
+    def __init__(self, subject: SoakSubject, worker: LocustWorker, plan: SoakPlan, segment: int, start: float) -> None:
+        self.subject = subject
+        self.worker = worker
+        self.plan = plan
+        self.segment = segment
+        self.last_t = start
+        self.baseline = {c.name: c.restarts for c in subject.health(start)}
+        subject.resources()  # sets the CPU baseline: the first sample then covers exactly one interval
+        self.requests = 0
+        self.failures = 0
+        self.load_restarts = 0
+
+    def take(self, now: float) -> dict[str, Any]:
+        load = LoadWindow()
+        for event in self.worker.events():
+            if event.get("event") == "window":
+                load.add(event)
+        if not self.worker.alive():
+            # The load generator is the harness, not the system under test: restart it and say so.
+            self.load_restarts += 1
+            self.worker.start()
+        components = self.subject.health(now)
+        use = self.subject.resources()
+        record = build_sample(
+            segment=self.segment,
+            t=now,
+            dt=now - self.last_t,
+            load=load,
+            components=components,
+            baseline_restarts=self.baseline,
+            cpu_cores=use.cpu_cores,
+            memory_mb=use.memory_mb,
+            cpu_limit_cores=use.cpu_limit_cores or self.plan.cpu_budget_cores,
+            memory_limit_mb=use.memory_limit_mb or self.plan.memory_budget_mb,
+        )
+        if self.load_restarts:
+            record["load_restarts"] = self.load_restarts
+        self.last_t = now
+        self.requests += load.requests
+        self.failures += load.failures
+        return record
+
+
+def _wait_for_load(
+    worker: LocustWorker, clock: Callable[[], float], sleep: Callable[[float], None], timeout_s: float = 60.0
+) -> float:
+    """Until the load generator runs (so the first sample sees load); returns the time it started."""
+    deadline = clock() + timeout_s
+    while clock() < deadline:
+        for event in worker.events():
+            if event.get("event") == "started":
+                return clock()
+            if event.get("event") == "error":
+                worker.stop()
+                raise RuntimeError(f"the soak's load generator failed: {event.get('message')}")
+        if not worker.alive():
+            raise RuntimeError(worker.failure())
+        sleep(0.05)
+    worker.stop()
+    raise RuntimeError(f"the soak's load generator did not start within {timeout_s:.0f} s")
+
+
+def _open_store(plan: SoakPlan, now: float) -> tuple[SoakStore, SoakSummary | None]:
+    if plan.resume:
+        store = SoakStore.open(plan.root, plan.resume)
+        store.repair_tail()
+        previous, _ = summarize(store.run_id, store.records())
+        return store, previous
+    return SoakStore.create(plan.root, now), None
+
+
+def run_soak(
+    subject: SoakSubject,
+    plan: SoakPlan,
+    progress: Callable[[str], None],
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SoakResult:
+    """Sample until the run's covered time reaches its planned duration; resumable after any interruption."""
+    start = clock()
+    store, previous = _open_store(plan, start)
+    planned = plan.duration_s or (previous.planned_s if previous else 0.0) or subject.default_duration_s
+    covered_before = previous.covered_s if previous else 0.0
+    remaining = planned - covered_before
+    segment = len(previous.segments) if previous else 0
+    resumed = previous is not None
+    if remaining <= COVERED_TOLERANCE_S:
+        progress(f"soak {store.run_id}: already covers {format_duration(covered_before)} of {format_duration(planned)}")
+        summary, series = summarize(store.run_id, store.records())
+        return SoakResult(summary, series, store.path, plan, resumed, 0.0)
+    host = subject.route.hosts[0] if subject.route.hosts else ""
+    job = {
+        "mode": "soak",
+        "base_url": subject.endpoint.base_url,
+        "path": request_path(subject.route),
+        "host_header": host,
+        "users": plan.users,
+        "rate_per_s": plan.rate_per_s,
+        "window_s": LOAD_WINDOW_S,
+        "max_seconds": remaining + 120,  # bounded even if this process dies without stopping it
+    }
+    worker = LocustWorker(job, lab_directory("soak-load"), f"load-{segment}").start()
+    start = _wait_for_load(worker, clock, sleep)
+    sampler = Sampler(subject, worker, plan, segment, start)
+    store.append(
+        {
+            "type": "segment",
+            "segment": segment,
+            "t": round(start, 3),
+            "planned_s": planned,
+            "interval_s": plan.interval_s,
+            "subject": subject.description,
+            "route": f"{host or subject.route.match} on {subject.endpoint.base_url}",
+            "resumed": resumed,
+            "harness_version": __version__,
+        }
+    )
+    verb = "resuming" if resumed else "started"
+    progress(
+        f"soak {store.run_id} {verb}: {format_duration(remaining)} to cover (of {format_duration(planned)}), "
+        f"a sample every {format_duration(plan.interval_s)} into {store.path}; "
+        f"after an interruption continue with --soak-resume {store.run_id}"
+    )
+    covered = covered_before
+    reason = "interrupted"
+    # One line per sample, but no more than about 200 over the whole run (48 h at 10 s would be 17,280).
+    report = Throttled(progress, max(plan.interval_s, planned / 200) - 0.5)
+    try:
+        while planned - covered > COVERED_TOLERANCE_S:
+            due = sampler.last_t + min(plan.interval_s, planned - covered)
+            sleep(max(0.0, due - clock()))
+            record = sampler.take(clock())
+            store.append(record)
+            covered += record["dt"]
+            report(
+                f"soak {store.run_id}: {format_duration(covered)} of {format_duration(planned)} covered, "
+                f"{format_duration(max(0.0, planned - covered))} left; last sample {record['requests']} requests, "
+                f"{record['failures']} failed, p95 {_fmt(record['p95_ms'], ' ms')}, "
+                f"CPU {_fmt(record['cpu_percent'], ' %')}, memory {_fmt(record['memory_percent'], ' %')} of budget, "
+                f"{record['restarts']} restart(s); errors so far {sampler.failures} of {sampler.requests}"
+            )
+        reason = "completed"
+    finally:
+        report.flush()
+        worker.stop()
+        store.append({"type": "end", "segment": segment, "t": round(clock(), 3), "reason": reason})
+        store.close()
+    summary, series = summarize(store.run_id, store.records())
+    return SoakResult(summary, series, store.path, plan, resumed, clock() - start)

@@ -1,0 +1,86 @@
+"""Gate 1: the system stays stable under steady load: no errors, no restarts or crash-loops, CPU/memory headroom.
+
+One soak run (--soak-duration, default 60 s on the local target; Gate 1 needs 48 h at cluster scope) feeds
+the three criteria. Samples land in reports/soak/<run-id>/samples.jsonl; `--soak-resume <run-id>` continues
+an interrupted run and the report stitches its segments, showing the gaps.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dbc_validate.analysis.soak_summary import chart_lines, record_charts
+from dbc_validate.errors import InputError
+from dbc_validate.probes.soak.plan import soak_plan
+from dbc_validate.probes.soak.runner import SoakResult, run_soak
+
+pytestmark = pytest.mark.soak
+
+
+@pytest.fixture(scope="module")
+def soak_result(soak, gate1_settings, gate1_progress) -> SoakResult:
+    try:
+        plan = soak_plan(gate1_settings)
+        return run_soak(soak, plan, gate1_progress)
+    except InputError as exc:
+        pytest.exit(f"dbc_validate: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def _charts(result: SoakResult, topic: str, evidence, limit_percent: float = 70.0) -> None:
+    record_charts(chart_lines(result.summary, result.series, limit_percent), topic, evidence)
+
+
+@pytest.mark.gate1("stability.soak")
+def test_soak_error_rate_stays_under_the_limit_for_the_covered_time(soak, soak_result, gate1_criterion, gate1_evidence):
+    s, plan = soak_result.summary, soak_result.plan
+    required_s = float(gate1_criterion.threshold.value) * 3600
+    gate1_evidence.measure("run_id", s.run_id)
+    gate1_evidence.measure("covered_time", s.covered_against(required_s))
+    gate1_evidence.measure("covered_h", round(s.covered_s / 3600, 4), "h")
+    gate1_evidence.measure("segments", len(s.segments))
+    gate1_evidence.measure("gaps", [g.describe() for g in s.gaps])
+    gate1_evidence.measure("requests", s.requests)
+    gate1_evidence.measure("error_rate_percent", None if s.error_rate is None else round(s.error_rate * 100, 4), "%")
+    gate1_evidence.measure("error_rate_max_percent", round(plan.error_rate_max * 100, 4), "%")
+    gate1_evidence.measure("latency_p95_max_ms", s.p95_ms_max, "ms")
+    gate1_evidence.note(f"soak subject: {s.subject}; samples in {soak_result.samples_path}")
+    for segment in s.segments:
+        gate1_evidence.note(f"segment {segment.index}: {segment.samples} samples, ended {segment.ended}")
+    _charts(soak_result, "soak", gate1_evidence)
+    gate1_evidence.threshold(s.covered_s >= required_s, f"covered time {s.covered_against(required_s)}")
+    assert s.requests > 0, f"no request reached {soak.description} during the soak"
+    assert s.error_rate is not None and s.error_rate <= plan.error_rate_max, (
+        f"error rate {s.failures}/{s.requests} = {(s.error_rate or 0) * 100:.3f} % exceeds "
+        f"{plan.error_rate_max * 100:g} % (first error: {s.first_error or 'none recorded'})"
+    )
+
+
+@pytest.mark.gate1("stability.no_crashloops")
+def test_no_component_restarted_or_crash_looped_during_the_soak(soak, soak_result, gate1_evidence):
+    s = soak_result.summary
+    gate1_evidence.measure("restarts", s.restarts)
+    gate1_evidence.measure("crashloops", s.crashloops)
+    gate1_evidence.measure("seen_down", s.down)
+    gate1_evidence.measure("watched", soak.description)
+    _charts(soak_result, "crashloops", gate1_evidence)
+    assert not s.crashloops, f"crash-looping during the soak: {', '.join(s.crashloops)}"
+    assert s.restarts == 0 and not s.down, f"{s.restarts} restart(s) during the soak; seen down: {s.down}"
+
+
+@pytest.mark.gate1("stability.resource_headroom")
+def test_cpu_and_memory_stay_under_the_headroom_limit(soak, soak_result, gate1_criterion, gate1_evidence):
+    s, plan = soak_result.summary, soak_result.plan
+    limit = float(gate1_criterion.threshold.value)
+    gate1_evidence.measure("cpu_peak_percent", s.cpu_peak_percent, "%")
+    gate1_evidence.measure("memory_peak_percent", s.memory_peak_percent, "%")
+    gate1_evidence.measure(
+        "judged_against",
+        f"limits where the subject has them, else {plan.cpu_budget_cores:g} core(s) and "
+        f"{plan.memory_budget_mb:g} MiB (--soak-cpu-budget, --soak-memory-budget)",
+    )
+    _charts(soak_result, "resources", gate1_evidence, limit)
+    peaks = {"CPU": s.cpu_peak_percent, "memory": s.memory_peak_percent}
+    met = all(v is not None and v < limit for v in peaks.values())
+    detail = ", ".join(f"peak {k} {'—' if v is None else f'{v:.1f}'} %" for k, v in peaks.items())
+    gate1_evidence.threshold(met, f"{detail} (limit {limit:g} %)")
+    assert met, f"{detail}: Gate 1 requires both under {limit:g} %"
