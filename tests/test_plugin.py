@@ -37,6 +37,28 @@ def criterion(report: dict, criterion_id: str) -> dict:
     return next(c for c in report["criteria"] if c["id"] == criterion_id)
 
 
+def add_check(
+    project: pytest.Pytester,
+    criterion_id: str = "security.rbac",
+    body: str = "pass",
+    fixtures: str = "manifest_set",
+    module: str = "test_check",
+    name: str = "test_check",
+) -> None:
+    """A one-test suite module: `name(fixtures)` marked gate1(criterion_id), running `body`."""
+    project.makepyfile(
+        **{
+            module: f"""
+        import pytest
+
+        @pytest.mark.gate1("{criterion_id}")
+        def {name}({fixtures}):
+            {body}
+    """
+        }
+    )
+
+
 def test_report_lists_every_catalog_criterion_in_order_and_is_incomplete_without_cluster(gate1_project):
     gate1_project.makepyfile(
         test_static="""
@@ -73,15 +95,7 @@ def test_report_lists_every_catalog_criterion_in_order_and_is_incomplete_without
 
 
 def test_a_failing_check_makes_the_verdict_no_go(gate1_project):
-    gate1_project.makepyfile(
-        test_fail="""
-        import pytest
-
-        @pytest.mark.gate1("security.rbac")
-        def test_rbac(manifest_set):
-            assert False, "wildcard verbs"
-    """
-    )
+    add_check(gate1_project, body='assert False, "wildcard verbs"')
     gate1_project.runpytest().assert_outcomes(failed=1)
     report = report_of(gate1_project)
     assert report["verdict"] == "NO-GO"
@@ -90,15 +104,7 @@ def test_a_failing_check_makes_the_verdict_no_go(gate1_project):
 
 
 def test_a_missing_capability_skips_with_a_reason_and_gives_not_run(gate1_project):
-    gate1_project.makepyfile(
-        test_live="""
-        import pytest
-
-        @pytest.mark.gate1("infrastructure.nodes_ready")
-        def test_nodes(cluster):
-            pass
-    """
-    )
+    add_check(gate1_project, "infrastructure.nodes_ready", fixtures="cluster")
     gate1_project.runpytest("--target", "local").assert_outcomes(skipped=1)
     nodes = criterion(report_of(gate1_project), "infrastructure.nodes_ready")
     assert nodes["status"] == "NOT_RUN"
@@ -107,15 +113,7 @@ def test_a_missing_capability_skips_with_a_reason_and_gives_not_run(gate1_projec
 
 
 def test_an_unknown_criterion_id_is_a_collection_error_naming_valid_ids(gate1_project):
-    gate1_project.makepyfile(
-        test_typo="""
-        import pytest
-
-        @pytest.mark.gate1("security.non_rot")
-        def test_x(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project, "security.non_rot")
     result = gate1_project.runpytest()
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
@@ -168,15 +166,7 @@ def test_the_report_is_written_when_the_run_is_interrupted(gate1_project):
 
 
 def test_require_go_turns_an_incomplete_verdict_into_a_failing_exit(gate1_project):
-    gate1_project.makepyfile(
-        test_ok="""
-        import pytest
-
-        @pytest.mark.gate1("security.rbac")
-        def test_rbac(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project)
     assert gate1_project.runpytest().ret == pytest.ExitCode.OK
     assert gate1_project.runpytest("--gate1-require-go").ret == pytest.ExitCode.TESTS_FAILED
 
@@ -188,29 +178,13 @@ def test_sessions_without_gate1_tests_write_no_report(gate1_project):
 
 
 def test_collect_only_writes_no_report(gate1_project):
-    gate1_project.makepyfile(
-        test_ok="""
-        import pytest
-
-        @pytest.mark.gate1("security.rbac")
-        def test_rbac(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project)
     gate1_project.runpytest("--collect-only").assert_outcomes()
     assert not (gate1_project.path / "reports").exists()
 
 
 def test_disabling_the_plugin_removes_its_marker_and_fixtures(gate1_project):
-    gate1_project.makepyfile(
-        test_ok="""
-        import pytest
-
-        @pytest.mark.gate1("security.rbac")
-        def test_rbac(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project)
     # In a subprocess: in-process, pytest.mark would still see this session's registered markers.
     result = gate1_project.runpytest_subprocess("-p", "no:dbc_validate")
     result.stdout.fnmatch_lines(["*'gate1' not found in `markers` configuration option*"])
@@ -225,15 +199,7 @@ def test_the_header_says_which_target_and_why(gate1_project):
 
 
 def test_gate1_report_option_moves_both_files(gate1_project):
-    gate1_project.makepyfile(
-        test_ok="""
-        import pytest
-
-        @pytest.mark.gate1("security.rbac")
-        def test_rbac(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project)
     gate1_project.runpytest("--gate1-report", "out/g1.html").assert_outcomes(passed=1)
     assert (gate1_project.path / "out" / "g1.html").is_file()
     assert json.loads((gate1_project.path / "out" / "g1.json").read_text())["verdict"] == "INCOMPLETE"
@@ -241,28 +207,20 @@ def test_gate1_report_option_moves_both_files(gate1_project):
 
 def test_threshold_overrides_come_from_ini(gate1_project):
     gate1_project.makepyprojecttoml('[tool.pytest.ini_options]\ngate1_failover_max_recovery_s = "12"\n')
-    gate1_project.makepyfile(
-        test_threshold="""
-        import pytest
-
-        @pytest.mark.gate1("databases.failover")
-        def test_threshold(gate1_criterion):
-            assert gate1_criterion.threshold.value == 12.0
-    """
+    add_check(
+        gate1_project,
+        "databases.failover",
+        body="assert gate1_criterion.threshold.value == 12.0",
+        fixtures="gate1_criterion",
     )
     gate1_project.runpytest().assert_outcomes(passed=1)
     assert criterion(report_of(gate1_project), "databases.failover")["threshold"] == "recovery < 12 s"
 
 
 def test_secrets_in_failure_messages_are_masked_in_both_files(gate1_project):
-    gate1_project.makepyfile(
-        test_leak="""
-        import pytest
-
-        @pytest.mark.gate1("security.rbac")
-        def test_leak(manifest_set):
-            assert False, "could not connect to postgresql://app:s3cr3tpass@db:5432/x password=hunter22"
-    """
+    add_check(
+        gate1_project,
+        body='assert False, "could not connect to postgresql://app:s3cr3tpass@db:5432/x password=hunter22"',
     )
     gate1_project.runpytest().assert_outcomes(failed=1)
     for name in ("gate1.json", "gate1.html"):
@@ -300,15 +258,7 @@ def test_a_target_from_the_environment_is_validated_too(gate1_project, monkeypat
 
 def test_malformed_yaml_stops_the_run_naming_file_and_line(gate1_project):
     (gate1_project.path / "manifests" / "set.yaml").write_text("kind: Namespace\nmetadata:\n  name: [unclosed\n")
-    gate1_project.makepyfile(
-        test_static="""
-        import pytest
-
-        @pytest.mark.gate1("security.non_root")
-        def test_objects(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project, "security.non_root")
     result = gate1_project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*malformed YAML at *set.yaml:*fix:*"])
@@ -319,15 +269,7 @@ def test_a_failing_kustomization_stops_the_run_with_kubectls_message(gate1_proje
     folder = gate1_project.path / "manifests"
     (folder / "set.yaml").unlink()
     (folder / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n")
-    gate1_project.makepyfile(
-        test_static="""
-        import pytest
-
-        @pytest.mark.gate1("security.non_root")
-        def test_objects(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project, "security.non_root")
     result = gate1_project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*kustomize could not render*missing.yaml*"])
@@ -335,15 +277,7 @@ def test_a_failing_kustomization_stops_the_run_with_kubectls_message(gate1_proje
 
 def test_a_cluster_target_without_engine_fails_fast_in_one_line(gate1_project, monkeypatch):
     monkeypatch.setenv("PATH", str(Path("/nonexistent")))
-    gate1_project.makepyfile(
-        test_static="""
-        import pytest
-
-        @pytest.mark.gate1("security.non_root")
-        def test_objects(manifest_set):
-            pass
-    """
-    )
+    add_check(gate1_project, "security.non_root")
     result = gate1_project.runpytest("--target", "kind")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*target kind needs a container engine*fix:*"])
