@@ -12,10 +12,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import jsonschema
-from kubernetes_validate import utils
-from referencing import Registry, Resource
-
 from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import K8sObject
@@ -23,8 +19,16 @@ from dbc_validate.manifests.model import K8sObject
 DEFAULT_KUBE_VERSION = "1.36"
 
 
+def _utils() -> Any:
+    # Imported on first use: kubernetes-validate and jsonschema cost a third of a second to import,
+    # which collecting the Gate 1 suites should not pay.
+    from kubernetes_validate import utils
+
+    return utils
+
+
 def supported_versions() -> list[str]:
-    return list(dict.fromkeys(utils.major_minor(v) for v in utils.all_versions()))
+    return list(dict.fromkeys(_utils().major_minor(v) for v in _utils().all_versions()))
 
 
 def _minor(version: str) -> tuple[int, int] | None:
@@ -36,7 +40,7 @@ def _minor(version: str) -> tuple[int, int] | None:
 def schema_version(kube_version: str) -> str:
     """The newest bundled schema version not newer than `kube_version` ("1.36" -> "1.36.0")."""
     target = _minor(kube_version)
-    bundled = {v: m for v in utils.all_versions() if (m := _minor(v)) is not None}
+    bundled = {v: m for v in _utils().all_versions() if (m := _minor(v)) is not None}
     candidates = [v for v, minor in bundled.items() if target is not None and minor <= target]
     if target is None or not candidates or target > max(bundled.values()):
         versions = supported_versions()
@@ -49,7 +53,9 @@ def schema_version(kube_version: str) -> str:
 
 @functools.cache
 def _registry(version: str) -> Any:
-    definitions = utils.schema_contents(f"kubernetes-json-schema/v{version}-local-strict/_definitions.json", version)
+    from referencing import Registry, Resource
+
+    definitions = _utils().schema_contents(f"kubernetes-json-schema/v{version}-local-strict/_definitions.json", version)
     return Resource.from_contents(definitions) @ Registry()
 
 
@@ -58,17 +64,22 @@ def _validator(version: str, kind: str, api_version: str) -> Any:
     """A compiled validator for kind/apiVersion, or None when the schemas do not know the kind."""
     file_api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
-        schema = utils.schema_contents(
+        schema = _utils().schema_contents(
             f"kubernetes-json-schema/v{version}-local-strict/{kind.lower()}-{file_api}.json", version
         )
     except FileNotFoundError:
         return None
+    import jsonschema
+    from referencing import Resource
+
     registry = Resource.from_contents(schema) @ _registry(version)
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
 def first_error(validator: Any, obj: K8sObject) -> str | None:
     """The most relevant schema error of `obj` as "path: message", or None when it validates."""
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(validator.iter_errors(dict(obj.body)))
     if error is None:
         return None

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
 
 from dbc_validate.analysis.bootstrap_sql import declared_mappings
 from dbc_validate.analysis.cjk_catalog import CONFIGURATION, EXTENSION, catalog_problems, mapping_differences
 from dbc_validate.analysis.cjk_corpus import parse_corpus
 from dbc_validate.analysis.cjk_oracle import Expectation, agrees, judge_headline
-from dbc_validate.analysis.cjk_samples import SearchCase, search_cases
 from dbc_validate.errors import InputError
 from dbc_validate.probes.cjk_search import (
     HOW_TO_PROVIDE_THE_PARSER,
@@ -36,6 +35,9 @@ from dbc_validate.probes.cjk_search import (
     smoke,
 )
 from dbc_validate.targets.postgres_capability import InstanceKind, PostgresCapability, PostgresInstance
+
+if TYPE_CHECKING:
+    from dbc_validate.analysis.cjk_samples import SearchCase
 
 CORPUS_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "cjk" / "corpus.yaml"
 CORPUS = parse_corpus(yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8")))
@@ -174,23 +176,31 @@ def parser_connections(connections: Connections) -> Connections:
     return with_parser
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=search_cases())
 def test_any_run_of_two_or_more_letters_finds_its_document_and_absent_runs_do_not(
-    parser_connections: Connections, case: SearchCase
+    parser_connections: Connections,
 ) -> None:
-    pairs = [(case.document, query) for query, _ in case.queries]
-    for instance, conn in parser_connections:
-        plain = search(conn, pairs)
-        phrase = search(conn, pairs, phrase=True)
-        for (query, expectation), by_words, by_phrase in zip(case.queries, plain, phrase, strict=True):
-            if not (agrees(expectation, by_words) and agrees(expectation, by_phrase)):
-                pytest.fail(
-                    f"{instance}: query {query!r} on document {case.document!r}: expected {expectation.value}, "
-                    f"plainto_tsquery said {by_words}, phraseto_tsquery said {by_phrase}\n"
-                    f"{explain_search(conn, case.document, query)}",
-                    pytrace=False,
-                )
+    # Hypothesis is imported here, not at module level: collecting the suites stays fast.
+    from hypothesis import HealthCheck, given, settings
+
+    from dbc_validate.analysis.cjk_samples import search_cases
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(case=search_cases())
+    def check(case: SearchCase) -> None:
+        pairs = [(case.document, query) for query, _ in case.queries]
+        for instance, conn in parser_connections:
+            plain = search(conn, pairs)
+            phrase = search(conn, pairs, phrase=True)
+            for (query, expectation), by_words, by_phrase in zip(case.queries, plain, phrase, strict=True):
+                if not (agrees(expectation, by_words) and agrees(expectation, by_phrase)):
+                    pytest.fail(
+                        f"{instance}: query {query!r} on document {case.document!r}: expected "
+                        f"{expectation.value}, plainto_tsquery said {by_words}, phraseto_tsquery said {by_phrase}\n"
+                        f"{explain_search(conn, case.document, query)}",
+                        pytrace=False,
+                    )
+
+    check()
 
 
 def test_gin_index_serves_cjk_search(connections: Connections, gate1_evidence) -> None:
