@@ -15,10 +15,18 @@ from typing import Any
 import pytest
 
 from dbc_validate.analysis.live.apply_order import apply_plan
-from dbc_validate.analysis.live.plan import AddonLine, CollectedCheck, Plan, plan_check, render_plan
+from dbc_validate.analysis.live.cluster_ingress import mapped_host_port
+from dbc_validate.analysis.live.plan import (
+    AddonLine,
+    CollectedCheck,
+    Plan,
+    capability_lines,
+    plan_check,
+    render_plan,
+)
 from dbc_validate.analysis.live.safety import lifecycle, prod_context_refusal
 from dbc_validate.analysis.live.secrets import secrets_to_generate
-from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, referenced_images
+from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, read_yaml, referenced_images
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
 from dbc_validate.targets.cluster import DEFAULT_CLUSTER_NAME, cluster_capability_scopes
@@ -121,6 +129,20 @@ def _cluster_section(plan: Plan, args: argparse.Namespace, pins: Pins, root: Pat
     plan.cluster_config = config.read_text(encoding="utf-8") if config.is_file() else f"(missing: {config})"
 
 
+def ingress_how(target: str, pins: Pins, root: Path) -> str:
+    """How the run reaches Traefik: the host port the cluster config maps to its web NodePort, or a port-forward."""
+    install = pins.traefik
+    web = install.port("web")
+    if target == "kubeconfig":
+        return f"kubectl port-forward to svc {install.namespace}/{install.service_name}:{web.service_port}"
+    config = pins.clusters[target].config
+    try:
+        address = mapped_host_port(target, read_yaml(root / config) or {}, web.node_port or 0, config)
+    except InputError as exc:
+        return f"NOT REACHABLE: {exc}"
+    return f"{address.address}:{address.port} -> NodePort {web.node_port}, mapped by {config}"
+
+
 def build(args: argparse.Namespace, root: Path) -> Plan:
     pins = load_pins(root)
     plan = Plan(args.target)
@@ -144,7 +166,11 @@ def build(args: argparse.Namespace, root: Path) -> Plan:
     elif ms is not None:
         plan.manifests_note = f"{ms.source}: {len(ms)} objects judged against what the cluster runs (not applied)"
     checks, note = collect_checks(args.suites if args.suites.is_absolute() else root / args.suites)
-    offered = {c.value for c in cluster_capability_scopes()}
+    scopes = cluster_capability_scopes()
+    plan.capabilities = capability_lines(
+        {c.value: s.value for c, s in scopes.items()}, ingress_how(args.target, pins, root)
+    )
+    offered = {c.value for c in scopes}
     plan.checks = [plan_check(c, args.target, offered, args.allow_destructive, args.with_observability) for c in checks]
     if note:
         plan.notes.append(note)

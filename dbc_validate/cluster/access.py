@@ -1,6 +1,7 @@
 """The `cluster` capability: API access for the live suites (thin calls; the suites decide with
 analysis.live). It also runs the active probes: uid inside containers, the NetworkPolicy canary and
-matrix probes in ephemeral containers, HTTP through Traefik."""
+matrix probes in ephemeral containers, HTTP through Traefik, and `kubectl port-forward` for the other
+capabilities (PostgreSQL instances, Traefik's metrics)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbc_validate.analysis.live.apps import HttpAnswer
+from dbc_validate.analysis.live.cluster_ingress import LOOPBACK, HostAddress
 from dbc_validate.analysis.live.netprobe import (
     CanaryVerdict,
     Observation,
@@ -30,7 +32,7 @@ from dbc_validate.analysis.live.non_root import UID_COMMANDS, UidObservation, pa
 from dbc_validate.analysis.live.pods import Obj, container_states, is_ready, name_of, pod_ip
 from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.cluster.deploy import DeployRecord, random_token
-from dbc_validate.cluster.kubectl import ClusterError, Kubectl
+from dbc_validate.cluster.kubectl import ClusterError, Kubectl, one_line
 from dbc_validate.cluster.pins import Pins
 from dbc_validate.labs.processes import LabProcess, free_ports, lab_directory, wait_for_port
 from dbc_validate.manifests.model import ManifestSet
@@ -66,7 +68,8 @@ class ClusterAccess:
         allow_destructive: bool,
         progress: Callable[[str], None],
         stack: ExitStack,
-        ingress_namespace: str = "ingress-system",
+        ingress_address: HostAddress | None = None,
+        versions: dict[str, str] | None = None,
     ) -> None:
         self.target = target
         self.kubectl = kubectl
@@ -76,8 +79,10 @@ class ClusterAccess:
         self.allow_destructive = allow_destructive
         self.progress = progress
         self.stack = stack
-        self.ingress_namespace = ingress_namespace
-        self._ingress_port: int | None = None
+        # kind/k3d: the host port the cluster config maps to Traefik's web NodePort; None: port-forward.
+        self._ingress_address = ingress_address
+        # The target's provenance record (the report's versions): capabilities add what they find.
+        self.versions = versions if versions is not None else {}
         self.observability = Observability() if record is None or record.observability else None
 
     # ---- reads ---------------------------------------------------------------------------------------
@@ -194,28 +199,36 @@ class ClusterAccess:
 
     # ---- HTTP through Traefik ------------------------------------------------------------------------
 
-    def _ingress(self) -> tuple[str, int]:
-        if self.target in ("kind", "k3d"):
-            return "127.0.0.1", self.pins.host_port
-        if self._ingress_port is None:
-            port = free_ports(1)[0]
-            folder = lab_directory("port-forward")
-            forward = LabProcess(
-                "traefik-port-forward",
-                self.kubectl.argv(["port-forward", "-n", self.ingress_namespace, "svc/traefik", f"{port}:80"]),
-                log_path=folder / "port-forward.log",
-            ).start()
-            self.stack.callback(forward.stop)
-            if not wait_for_port(port, timeout_s=30.0, alive=forward.alive):
-                raise ClusterError(
-                    f"kubectl port-forward to {self.ingress_namespace}/traefik failed: {forward.log_tail(3)}"
-                )
-            self._ingress_port = port
-        return "127.0.0.1", self._ingress_port
+    def port_forward(self, namespace: str, resource: str, remote_port: int, name: str) -> int:
+        """`kubectl port-forward` from a free local port to `resource` ("pod/x", "svc/y"); stopped with the
+        capability's stack. Returns the local port."""
+        port = free_ports(1)[0]
+        forward = LabProcess(
+            name,
+            self.kubectl.argv(["port-forward", "-n", namespace, resource, f"{port}:{remote_port}"]),
+            log_path=lab_directory("port-forward") / f"{name}.log",
+        ).start()
+        self.stack.callback(forward.stop)
+        if not wait_for_port(port, timeout_s=30.0, alive=forward.alive):
+            forward.stop()
+            raise ClusterError(
+                f"kubectl port-forward to {namespace}/{resource}:{remote_port} failed: {one_line(forward.log_tail(3))}"
+            )
+        return port
+
+    def ingress_address(self) -> HostAddress:
+        """Where Traefik's web entryPoint answers from this machine (a port mapping, else a port-forward)."""
+        if self._ingress_address is None:
+            install = self.pins.traefik
+            web = install.port("web")
+            local = self.port_forward(install.namespace, f"svc/{install.service_name}", web.service_port, "traefik-web")
+            self._ingress_address = HostAddress(LOOPBACK, local)
+        return self._ingress_address
 
     def http_get(self, host: str, path: str = "/", timeout_s: float = 20.0) -> HttpAnswer:
         """GET through Traefik with the Host header, without following redirects."""
-        address, port = self._ingress()
+        ingress = self.ingress_address()
+        address, port = ingress.address, ingress.port
         connection = http.client.HTTPConnection(address, port, timeout=timeout_s)
         try:
             connection.request("GET", path, headers={"Host": host, "User-Agent": "dbc-validate"})

@@ -102,10 +102,12 @@ class Deployer:
             self.record.addons[addon.name] = addon.version
 
     def _traefik(self, addon: Addon) -> None:
-        self.kubectl.apply(fetch_documents(addon.crds))
-        self.kubectl.apply(without_upstream_binding(fetch_documents(addon.rbac)))
-        objects = traefik_objects(addon.namespace, addon.image, addon.args, addon.labels, self.pins.node_port)
-        self.kubectl.apply([namespace_object(addon.namespace), *objects])
+        install = addon.traefik
+        if install is None:
+            raise ClusterError(f"add-on {addon.name}: its settings file {addon.settings} was not read")
+        self.kubectl.apply(fetch_documents(install.crds))
+        self.kubectl.apply(without_upstream_binding(fetch_documents(install.rbac)))
+        self.kubectl.apply([namespace_object(install.namespace), *traefik_objects(install)])
 
     def _helm(self, addon: Addon) -> None:
         values: dict[str, Any] = dict(addon.values)

@@ -1,5 +1,5 @@
 """Cluster targets (kind, k3d, an existing kubeconfig): prerequisites checked before anything runs, the
-`cluster` capability, and the extension point other capabilities use to run on a cluster."""
+`cluster` capability (API access) and the table of the capabilities made from it (postgres, ingress, soak)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import shutil
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dbc_validate.errors import InputError, MissingBinary
 from dbc_validate.scope import Scope
@@ -16,31 +17,35 @@ from dbc_validate.targets.selection import EngineProbe, probe_container_engine
 from dbc_validate.tools import INSTALL_HINTS
 
 if TYPE_CHECKING:
+    from dbc_validate.analysis.live.cluster_ingress import HostAddress
     from dbc_validate.cluster.access import ClusterAccess
     from dbc_validate.cluster.pins import Pins
 
 DEFAULT_CLUSTER_NAME = "dbc-gate1"
 HELM_HINT = "install helm (https://helm.sh/docs/intro/install/) and put it on PATH, or drop --with-observability"
 
-# Capabilities other suites need on a cluster (postgres, failover_lab, ingress, soak) plug in here:
-# `register_cluster_capability(Capability.POSTGRES, factory)` where factory(cluster_access, stack) returns
-# what the capability fixture yields. Registered capabilities are offered at cluster scope by kind, k3d
-# and kubeconfig alike.
+# A capability a cluster offers besides the manifest set and the API: factory(access, stack) returns the
+# fixture's value, made from the API access; it registers its cleanup on `stack` (or on access.stack, the same
+# target stack). Each factory is thin I/O over pure decisions in analysis.live.
 ClusterCapabilityFactory = Callable[["ClusterAccess", ExitStack], Any]
-CLUSTER_CAPABILITIES: dict[Capability, ClusterCapabilityFactory] = {}
 
 
-def register_cluster_capability(capability: Capability, factory: ClusterCapabilityFactory) -> None:
-    if capability in (Capability.MANIFEST_SET, Capability.CLUSTER):
-        raise ValueError(f"capability {capability.value!r} is provided by the cluster target itself")
-    CLUSTER_CAPABILITIES[capability] = factory
+def _postgres(access: ClusterAccess, stack: ExitStack) -> Any:
+    from dbc_validate.cluster.postgres_instances import cluster_postgres
+
+    return cluster_postgres(access, stack)
 
 
-def cluster_capability_scopes() -> dict[Capability, Scope]:
-    """What every cluster target offers: the manifest set (static), the API, and registered capabilities."""
-    scopes = {Capability.MANIFEST_SET: Scope.STATIC, Capability.CLUSTER: Scope.CLUSTER}
-    scopes.update({c: Scope.CLUSTER for c in CLUSTER_CAPABILITIES})
-    return scopes
+def _ingress(access: ClusterAccess, stack: ExitStack) -> Any:
+    from dbc_validate.cluster.traefik_endpoint import cluster_ingress
+
+    return cluster_ingress(access, stack)
+
+
+def _soak(access: ClusterAccess, stack: ExitStack) -> Any:
+    from dbc_validate.probes.soak.cluster_subject import cluster_soak
+
+    return cluster_soak(access, stack)
 
 
 def missing_prerequisites(
@@ -95,6 +100,15 @@ class ClusterTarget(Target):
     """A live cluster. Subclasses say how to reach it (`connect`); the API access is made once per run."""
 
     scope = Scope.CLUSTER
+    # The providers table of kind, k3d and kubeconfig beyond the manifest set and the API: one entry per
+    # capability, factory(access, stack). failover_lab (issue 6) joins as one more entry.
+    capability_factories: ClassVar[Mapping[Capability, ClusterCapabilityFactory]] = MappingProxyType(
+        {
+            Capability.POSTGRES: _postgres,
+            Capability.INGRESS: _ingress,
+            Capability.SOAK: _soak,
+        }
+    )
 
     def __init__(self, settings: Any, progress: Callable[[str], None]) -> None:
         super().__init__(settings, progress)
@@ -110,14 +124,14 @@ class ClusterTarget(Target):
         return str(self.settings.option("--cluster-name") or DEFAULT_CLUSTER_NAME)
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
-        return cluster_capability_scopes()
+        return cluster_capability_scopes(self.capability_factories)
 
     def providers(self) -> Mapping[Capability, Provider]:
         providers: dict[Capability, Provider] = {
             Capability.MANIFEST_SET: lambda stack: self.manifest_set(),
             Capability.CLUSTER: self.cluster_access,
         }
-        for capability, factory in CLUSTER_CAPABILITIES.items():
+        for capability, factory in self.capability_factories.items():
             providers[capability] = lambda stack, f=factory: f(self.cluster_access(stack), stack)
         return providers
 
@@ -167,6 +181,15 @@ class ClusterTarget(Target):
         return self.settings.report_html.parent
 
 
+def cluster_capability_scopes(
+    factories: Mapping[Capability, ClusterCapabilityFactory] = ClusterTarget.capability_factories,
+) -> dict[Capability, Scope]:
+    """What a cluster target offers: the manifest set (static), the API and its providers table (cluster)."""
+    scopes = {Capability.MANIFEST_SET: Scope.STATIC, Capability.CLUSTER: Scope.CLUSTER}
+    scopes.update({c: Scope.CLUSTER for c in factories})
+    return scopes
+
+
 class DeployFailed(Exception):
     """The deploy onto a throwaway cluster failed; the message names the diagnostics bundle."""
 
@@ -178,6 +201,25 @@ class ThrowawayClusterTarget(ClusterTarget):
 
     def make_cli(self) -> Any:
         raise NotImplementedError
+
+    def preflight(self) -> None:
+        super().preflight()
+        self.ingress_address()  # a cluster config that does not expose Traefik is bad input: say so first
+
+    def ingress_address(self) -> HostAddress:
+        """The host address the cluster config maps to Traefik's web NodePort (fixtures/traefik-install.yaml)."""
+        from dbc_validate.analysis.live.cluster_ingress import mapped_host_port
+        from dbc_validate.cluster.pins import read_yaml
+
+        pins = self.pins()
+        config = pins.clusters[self.name].config
+        node_port = pins.traefik.port("web").node_port
+        if node_port is None:
+            raise InputError(
+                "fixtures/traefik-install.yaml gives the web port no nodePort",
+                "set traefik.ports.web.nodePort (the kind/k3d config maps it to a host port)",
+            )
+        return mapped_host_port(self.name, read_yaml(self.settings.root / config) or {}, node_port, config)
 
     def connect(self, stack: ExitStack) -> ClusterAccess:
         from dbc_validate.cluster.access import ClusterAccess
@@ -214,4 +256,6 @@ class ThrowawayClusterTarget(ClusterTarget):
                 f"deploy onto {self.name} cluster {cli.name!r} failed: {exc}; diagnostics: {bundle}{recent}"
             ) from None
         self.versions.update({f"addon {name}": version for name, version in record.addons.items()})
-        return ClusterAccess(self.name, kubectl, ms, pins, record, True, self.progress, stack)
+        return ClusterAccess(
+            self.name, kubectl, ms, pins, record, True, self.progress, stack, self.ingress_address(), self.versions
+        )

@@ -67,4 +67,5 @@ class KubeconfigTarget(ClusterTarget):
             self.settings.allow_destructive,
             self.progress,
             stack,
+            versions=self.versions,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbc_validate.analysis.live.expected import EngineUnavailable, expected_flows
+from dbc_validate.analysis.live.expected import expected_flows, pod_selectors
 from dbc_validate.analysis.live.findings import describe
 from dbc_validate.analysis.live.netprobe import (
     SourceProbe,
@@ -19,6 +19,7 @@ from dbc_validate.analysis.live.netprobe import (
     plan_probes,
     summary,
 )
+from dbc_validate.analysis.netpol import build_model
 
 pytestmark = [pytest.mark.live, pytest.mark.destructive]  # creates a canary namespace and ephemeral containers
 
@@ -39,12 +40,9 @@ def test_cni_enforces_a_deny_all_policy(canary, gate1_evidence):
 def test_live_connectivity_matches_the_expected_matrix(cluster, canary, gate1_evidence, gate1_progress):
     if not canary.enforcing:
         pytest.fail(f"the CNI does not enforce NetworkPolicy, so no probe can confirm a policy: {canary.reason}")
-    try:
-        flows = expected_flows(cluster.manifest_set)
-    except EngineUnavailable as exc:
-        pytest.skip(str(exc))
+    model = build_model(cluster.manifest_set)  # the engine of the static check: one computation for both
     pods = cluster.items("pods")  # every namespace: flows include kube-dns and the add-ons
-    plan = plan_probes(flows, pods)
+    plan = plan_probes(expected_flows(model), pods, pod_selectors(model))
 
     def probe(sources):
         seen = {}

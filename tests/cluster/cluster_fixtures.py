@@ -1,9 +1,11 @@
-"""Load the recorded-shape API objects of fixtures/cluster/ by file and name (a fresh copy each time)."""
+"""Load the recorded-shape API objects of fixtures/cluster/ by file and name (a fresh copy each time), and a
+recording stand-in for the cluster access the capabilities are made from."""
 
 from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +27,83 @@ def obj(file: str, name: str) -> Any:
 
 def objs(file: str, *names: str) -> list[Any]:
     return [obj(file, n) for n in names]
+
+
+class RecordingAccess:
+    """Stands in for ClusterAccess (no cluster runs here): answers reads from recorded-shape objects, sends
+    every port-forward to one local port, and records what the capability asked for."""
+
+    def __init__(
+        self,
+        target: str = "kind",
+        pods: Sequence[Any] = (),
+        secrets: Sequence[Any] = (),
+        deployments: Sequence[Any] = (),
+        pod_metrics: Sequence[Any] | None = (),
+        forward_to: int = 9,
+        manifest_set: Any = None,
+        ingress: Any = None,
+    ) -> None:
+        from dbc_validate.analysis.live.cluster_ingress import HostAddress
+        from dbc_validate.cluster.kubectl import ClusterError
+        from dbc_validate.cluster.pins import load_pins
+        from dbc_validate.manifests.model import load_manifest_set
+
+        self.target = target
+        self.pins = load_pins(ROOT)
+        self.manifest_set = manifest_set or load_manifest_set(MANIFEST_SET)
+        self.versions: dict[str, str] = {}
+        self.lines: list[str] = []
+        self.forwards: list[tuple[str, str, int]] = []
+        self.pods = list(pods)
+        self.metrics = pod_metrics
+        self.forward_to = forward_to
+        self.api_down = False
+        self._error = ClusterError
+        self._ingress = ingress or HostAddress("127.0.0.1", 8080)
+        by_kind = {"secret": list(secrets), "deployment": list(deployments)}
+        outer = self
+
+        class _Kubectl:
+            def get(self, resource: str, name: str, namespace: str | None = None) -> Any:
+                outer._check_api()
+                for item in by_kind.get(resource, []):
+                    meta = item["metadata"]
+                    if meta["name"] == name and meta.get("namespace") == namespace:
+                        return copy.deepcopy(item)
+                return None
+
+        self.kubectl = _Kubectl()
+
+    def _check_api(self) -> None:
+        if self.api_down:
+            raise self._error("kubectl get pods failed: Unable to connect to the server: dial tcp 127.0.0.1:6443")
+
+    def progress(self, line: str) -> None:
+        self.lines.append(line)
+
+    @property
+    def app_namespaces(self) -> list[str]:
+        return [ns for ns in self.manifest_set.namespaces if ns not in ("kube-system", "cnpg-system")]
+
+    def items(self, resource: str, namespace: str | None = None, missing_ok: bool = False) -> list[Any]:
+        self._check_api()
+        assert resource == "pods"
+        return [copy.deepcopy(p) for p in self.pods if namespace is None or p["metadata"]["namespace"] == namespace]
+
+    def in_namespaces(self, resource: str, namespaces: Sequence[str] | None = None, missing_ok: bool = False) -> list:
+        return [o for ns in (namespaces or self.app_namespaces) for o in self.items(resource, ns)]
+
+    def pod_metrics(self, namespaces: Sequence[str] | None = None) -> list[Any]:
+        self._check_api()
+        if self.metrics is None:
+            raise self._error("the server could not find the requested resource (get pods.metrics.k8s.io)")
+        wanted = set(namespaces or self.app_namespaces)
+        return [copy.deepcopy(m) for m in self.metrics if m["metadata"]["namespace"] in wanted]
+
+    def port_forward(self, namespace: str, resource: str, remote_port: int, name: str) -> int:
+        self.forwards.append((namespace, resource, remote_port))
+        return self.forward_to
+
+    def ingress_address(self) -> Any:
+        return self._ingress

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from cluster_fixtures import ROOT, obj
+from cluster_fixtures import ROOT, RecordingAccess, obj
 
 from dbc_validate.errors import MissingBinary
 from dbc_validate.targets.cluster import combined, missing_prerequisites
@@ -81,7 +81,8 @@ def _gate1_project(pytester: pytest.Pytester, body: str) -> None:
     (pytester.path / "manifests").mkdir()
     shutil.copy(ROOT / "fixtures" / "cluster" / "manifest-set" / "00-namespaces.yaml", pytester.path / "manifests")
     (pytester.path / "fixtures").mkdir()
-    shutil.copy(ROOT / "fixtures" / "addon-versions.yaml", pytester.path / "fixtures")
+    for name in ("addon-versions.yaml", "traefik-install.yaml"):  # the pins and the settings they point at
+        shutil.copy(ROOT / "fixtures" / name, pytester.path / "fixtures")
     pytester.makepyfile(test_live=textwrap.dedent(body))
 
 
@@ -146,3 +147,64 @@ def test_live_suites_skip_on_the_local_target_with_the_capability_reason(pyteste
     result = pytester.runpytest("--target", "local", "-p", "no:cacheprovider", "-rs", "-k", "nodes")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*target 'local' does not offer capability 'cluster'*--target kind*"])
+
+
+CAPABILITY_TESTS = """
+    import pytest
+
+    @pytest.mark.gate1("databases.cjk_parser")
+    def test_cjk(postgres):
+        assert postgres.instances
+
+    @pytest.mark.gate1("applications.traffic_split")
+    def test_split(ingress):
+        assert ingress.routes
+
+    @pytest.mark.gate1("stability.soak")
+    def test_soak(soak):
+        assert soak.default_duration_s
+"""
+
+
+def test_capability_suites_on_kind_without_an_engine_fail_fast_in_one_line(pytester, monkeypatch, tmp_path):
+    _gate1_project(pytester, CAPABILITY_TESTS)
+    monkeypatch.setenv("PATH", _isolated_env(tmp_path)["PATH"])
+    result = pytester.runpytest("--target", "kind", "-p", "no:cacheprovider")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 4, output
+    result.stdout.fnmatch_lines(["*dbc_validate: target kind needs a container engine*needs the kind CLI*"])
+    assert "Traceback" not in output and "passed" not in output and "skipped" not in output
+
+
+def test_kind_offers_postgres_ingress_and_soak_at_cluster_scope_made_from_its_api_access():
+    from dbc_validate.probes.ingress_endpoint import IngressEndpoint
+    from dbc_validate.scope import Scope
+    from dbc_validate.settings import Settings
+    from dbc_validate.targets.base import Capability
+    from dbc_validate.targets.kind import KindTarget
+
+    class KindWithRecordedAccess(KindTarget):
+        connects = 0
+
+        def connect(self, stack):  # no cluster here: the recorded-shape access stands in for it
+            self.connects += 1
+            access = RecordingAccess(deployments=[obj("traefik", "deployment_ready")])
+            access.manifest_set = self.manifest_set()
+            return access
+
+    target = KindWithRecordedAccess(Settings(root=ROOT, target="kind"), lambda line: None)
+    scopes = target.capability_scopes()
+    assert {c for c, s in scopes.items() if s is Scope.CLUSTER} == {
+        Capability.CLUSTER,
+        Capability.POSTGRES,
+        Capability.INGRESS,
+        Capability.SOAK,
+    }
+    assert scopes[Capability.MANIFEST_SET] is Scope.STATIC
+    assert set(target.providers()) == set(scopes)
+    assert Capability.FAILOVER_LAB not in scopes  # issue 6 adds it as one entry of capability_factories
+    endpoint = target.provide(Capability.INGRESS)
+    assert isinstance(endpoint, IngressEndpoint) and endpoint.base_url == "http://127.0.0.1:8080"
+    target.provide(Capability.SOAK)
+    assert target.connects == 1  # one API access per run, shared by every capability
+    target.stop()

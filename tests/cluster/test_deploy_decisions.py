@@ -8,11 +8,11 @@ from cluster_fixtures import MANIFEST_SET, ROOT, obj
 
 from dbc_validate.analysis.live.addon_manifests import (
     service_proxy_path,
-    traefik_objects,
     with_kubelet_insecure_tls,
     without_upstream_binding,
 )
 from dbc_validate.analysis.live.apply_order import apply_plan
+from dbc_validate.analysis.live.cluster_ingress import HostAddress, mapped_host_port
 from dbc_validate.analysis.live.safety import current_context, destructive_refusal, lifecycle, prod_context_refusal
 from dbc_validate.cluster.pins import images_to_build, load_pins, parse_pins, referenced_images
 from dbc_validate.errors import InputError
@@ -86,31 +86,6 @@ def test_lifecycle_reuses_by_name_and_deletes_unless_kept():
     assert not kept.create and not kept.delete_at_end and "reusing" in kept.say
 
 
-def test_traefik_workload_matches_the_declared_pod_and_is_restricted(pins):
-    addon = pins.addon("traefik")
-    objects = {o["kind"]: o for o in traefik_objects(addon.namespace, addon.image, addon.args, addon.labels, 30080)}
-    pod = objects["Deployment"]["spec"]["template"]
-    container = pod["spec"]["containers"][0]
-    assert pod["metadata"]["labels"] == {
-        "app.kubernetes.io/name": "traefik",
-        "app.kubernetes.io/instance": "traefik-ingress-system",
-    }
-    assert pod["spec"]["serviceAccountName"] == "traefik"
-    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
-        "web": 8000,
-        "websecure": 8443,
-        "traefik": 8080,
-        "metrics": 9100,
-    }
-    assert "--providers.kubernetescrd.allowCrossNamespace=true" in container["args"]
-    sc = container["securityContext"]
-    assert sc["runAsNonRoot"] and sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
-    assert objects["Service"]["spec"]["ports"][0]["nodePort"] == 30080
-    binding = objects["ClusterRoleBinding"]
-    assert binding["roleRef"]["name"] == "traefik-ingress-controller"
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "traefik", "namespace": "ingress-system"}]
-
-
 def test_upstream_traefik_binding_to_default_is_dropped_and_its_role_kept():
     docs = [
         {"kind": "ClusterRole", "metadata": {"name": "traefik-ingress-controller"}},
@@ -178,15 +153,11 @@ def test_pins_refuse_a_kind_image_without_digest_and_incomplete_add_ons():
 def test_cluster_configs_agree_with_the_pins(pins):
     kind = yaml.safe_load((ROOT / pins.clusters["kind"].config).read_text())
     assert kind["apiVersion"] == "kind.x-k8s.io/v1alpha4" and kind["kind"] == "Cluster"
-    mapping = kind["nodes"][0]["extraPortMappings"][0]
-    assert (mapping["containerPort"], mapping["hostPort"], mapping["listenAddress"]) == (
-        pins.node_port,
-        pins.host_port,
-        "127.0.0.1",
-    )
+    web_node_port = pins.traefik.port("web").node_port
+    assert mapped_host_port("kind", kind, web_node_port, "kind-config.yaml") == HostAddress("127.0.0.1", 8080)
     assert "image" not in kind["nodes"][0]  # the digest-pinned image is passed with --image, from the pins only
     assert not kind.get("networking", {}).get("disableDefaultCNI")  # kindnetd enforces NetworkPolicy
     k3d = yaml.safe_load((ROOT / pins.clusters["k3d"].config).read_text())
     assert k3d["apiVersion"] == "k3d.io/v1alpha5" and k3d["kind"] == "Simple" and "image" not in k3d
-    assert k3d["ports"][0]["port"] == f"127.0.0.1:{pins.host_port}:{pins.node_port}"
+    assert mapped_host_port("k3d", k3d, web_node_port, "k3d-config.yaml") == HostAddress("127.0.0.1", 8080)
     assert {"arg": "--disable=traefik", "nodeFilters": ["server:*"]} in k3d["options"]["k3s"]["extraArgs"]

@@ -6,9 +6,9 @@ import subprocess
 from dataclasses import dataclass
 
 import pytest
-from cluster_fixtures import objs
+from cluster_fixtures import MANIFEST_SET, objs
 
-from dbc_validate.analysis.live.expected import EngineUnavailable, expected_flows
+from dbc_validate.analysis.live.expected import common_labels, expected_flows, pod_selectors
 from dbc_validate.analysis.live.netprobe import (
     PROBE_DONE,
     Cell,
@@ -26,11 +26,14 @@ from dbc_validate.analysis.live.netprobe import (
     matrix_findings,
     parse_probe_output,
     plan_probes,
+    pods_of,
     probe_container,
     probe_script,
     resolve_port,
     summary,
 )
+from dbc_validate.analysis.netpol import build_model
+from dbc_validate.manifests.model import load_manifest_set
 
 PODS = ("wordpress_ready", "mysql_ready", "coredns", "traefik", "cnpg_primary", "cnpg_replica_2", "crashloop")
 
@@ -56,9 +59,15 @@ FLOWS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def model():
+    """The engine's model of the fixture manifest set (with kube-dns and the add-ons of fixtures/addons.yaml)."""
+    return build_model(load_manifest_set(MANIFEST_SET))
+
+
 @pytest.fixture()
-def plan():
-    return plan_probes(FLOWS, objs("pods", *PODS))
+def plan(model):
+    return plan_probes(FLOWS, objs("pods", *PODS), pod_selectors(model))
 
 
 def test_flows_are_grouped_by_source_pod_with_ips_and_numeric_ports(plan):
@@ -73,9 +82,9 @@ def test_flows_are_grouped_by_source_pod_with_ips_and_numeric_ports(plan):
     ]
 
 
-def test_unprobeable_flows_say_why(plan):
+def test_unprobeable_flows_say_why(plan, model):
     reasons = {c.label: c.skip_reason for c in plan.unprobed}
-    assert "no running, ready pod of source prod/logto" in reasons["prod/logto -> infra/mysql:3306/TCP"]
+    assert "the model gives the pods of prod/logto no label" in reasons["prod/logto -> infra/mysql:3306/TCP"]
     assert "SCTP port 9153 has no responder" in reasons["prod/wordpress -> kube-system/kube-dns:9153/SCTP"]
     assert "declares no TCP port named 'admin'" in reasons["prod/wordpress -> infra/mysql:admin/TCP"]
 
@@ -146,6 +155,41 @@ def test_judge_truth_table(allowed, observation, signature, verdict):
     assert judge(_cell(allowed), observation, signature) is verdict
 
 
+def test_live_pods_are_found_by_the_labels_the_engine_gives_each_workload(model):
+    selectors = pod_selectors(model)
+    pods = objs("pods", *PODS, "cnpg_replica_3", "image_pull_backoff")
+    # kind and k3s run kube-dns as Deployment coredns: its owner chain says "coredns", its label says kube-dns.
+    assert [
+        p["metadata"]["name"] for p in pods_of("kube-system/kube-dns", selectors["kube-system/kube-dns"], pods)
+    ] == ["coredns-7db6d8ff4d-4m2hq"]
+    # A CNPG Cluster's pods share cluster and podRole labels, whatever their role after a failover; the
+    # operator's initdb Job pod carries the cluster label too but is no instance.
+    assert selectors["infra/postgres-cluster"] == {"cnpg.io/cluster": "postgres-cluster", "cnpg.io/podRole": "instance"}
+    instances = pods_of("infra/postgres-cluster", selectors["infra/postgres-cluster"], pods)
+    assert sorted(p["metadata"]["name"] for p in instances) == [f"postgres-cluster-{i}" for i in (1, 2, 3)]
+    traefik = pods_of("ingress-system/traefik", selectors["ingress-system/traefik"], pods)
+    assert [p["metadata"]["name"] for p in traefik] == ["traefik-6b9c7d8f9-t7rfk"]
+    # The namespace is part of the identity: the same labels in another namespace are another workload.
+    assert pods_of("stage/wordpress", {"app": "wordpress"}, pods) == []
+
+
+def test_common_labels_drop_what_differs_between_a_workloads_pods(model):
+    cluster = model.workload("infra/postgres-cluster")
+    assert len(cluster.pods) == 3 and len({p.labels.get("cnpg.io/instanceName") for p in cluster.pods}) == 3
+    assert "cnpg.io/instanceName" not in common_labels(cluster)
+    assert common_labels(model.workload("prod/wordpress")) == {"app": "wordpress"}
+
+
+def test_expected_flows_are_the_engines_matrix_dns_included(model):
+    flows = expected_flows(model)
+    dns = {(f.source, f.protocol) for f in flows if f.destination == "kube-system/kube-dns" and f.port == 53}
+    assert ("prod/wordpress", "UDP") in dns and ("prod/wordpress", "TCP") in dns
+    # The fixture set's default deny in prod has no DNS exception: the engine must say so, not assume it.
+    assert not any(f.allowed for f in flows if f.source == "prod/wordpress" and f.destination == "kube-system/kube-dns")
+    plan = plan_probes(flows, objs("pods", *PODS), pod_selectors(model))
+    assert plan.sources, "the fixture pods must give at least one probeable source"
+
+
 def test_cells_without_results_are_never_counted_as_matches(plan):
     results = compare(plan.cells, {}, Outcome.TIMEOUT)
     counts = summary(results)
@@ -209,23 +253,3 @@ def test_ephemeral_container_state_is_read_from_its_status():
     pod = objs("pods", "with_probe_terminated")[0]
     assert ephemeral_state(pod, "dbc-probe-a1b2c3") == "terminated"
     assert ephemeral_state(pod, "dbc-probe-other") == "missing"
-
-
-def test_expected_flows_come_from_the_injected_engine():
-    flows = expected_flows(None, matrix=lambda ms: FLOWS[:2])
-    assert flows == FLOWS[:2]
-
-
-def test_a_missing_engine_is_a_clear_skip_reason(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_engine(name, *args, **kwargs):
-        if name.startswith("dbc_validate.analysis.netpol") or name == "dbc_validate.analysis.cluster_model":
-            raise ImportError(name=name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_engine)
-    with pytest.raises(EngineUnavailable, match="NetworkPolicy engine"):
-        expected_flows(None)

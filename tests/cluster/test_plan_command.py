@@ -109,3 +109,31 @@ def test_every_collected_gate1_suite_check_is_planned_and_live_ones_need_the_clu
 def test_plan_check_mirrors_the_run(check, target, runs, reason):
     planned = plan_check(check, target, {"cluster", "manifest_set"}, allow_destructive=False, with_observability=False)
     assert planned.runs is runs and reason in planned.reason
+
+
+def test_plan_lists_the_capabilities_a_cluster_target_offers_and_how(capsys):
+    assert main(["plan", "--target", "kind", "--manifests", str(MANIFEST_SET)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Capabilities (") < out.index("Checks (")
+    mapping = "127.0.0.1:8080 -> NodePort 30080, mapped by fixtures/kind-config.yaml"
+    assert f"ingress [cluster]: the cluster's Traefik ({mapping})" in out
+    main(["plan", "--target", "kubeconfig", "--manifests", str(MANIFEST_SET), "--format", "json"])
+    plan = json.loads(capsys.readouterr().out)
+    capabilities = {c["capability"]: c for c in plan["capabilities"]}
+    assert {name: c["scope"] for name, c in capabilities.items()} == {
+        "manifest_set": "static",
+        "cluster": "cluster",
+        "postgres": "cluster",
+        "ingress": "cluster",
+        "soak": "cluster",
+    }
+    assert "kubectl port-forward to svc ingress-system/traefik:80" in capabilities["ingress"]["how"]
+    assert "<cluster>-app" in capabilities["postgres"]["how"] and "48 h" in capabilities["soak"]["how"]
+
+
+def test_the_cjk_split_and_soak_suites_now_run_on_cluster_targets(capsys):
+    main(["plan", "--target", "k3d", "--manifests", str(MANIFEST_SET), "--format", "json"])
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    for module in ("test_cjk_parser.py", "test_traffic_split.py", "test_soak.py"):
+        planned = [c for c in checks if f"/{module}::" in c["test"]]
+        assert planned and all(c["runs"] for c in planned), (module, planned)

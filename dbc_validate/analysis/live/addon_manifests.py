@@ -1,6 +1,6 @@
-"""Add-on manifests the harness writes or adjusts before applying them: the Traefik workload, the upstream
-Traefik RBAC bound to the harness's ServiceAccount, metrics-server made to accept kind's kubelet certificates,
-and the Namespace an add-on needs before the manifest set is applied."""
+"""Add-on manifests the harness writes or adjusts before applying them: the Traefik workload (from
+fixtures/traefik-install.yaml), the upstream Traefik RBAC bound to the install's ServiceAccount, metrics-server
+made to accept kind's kubelet certificates, and the Namespace an add-on needs before the manifest set is applied."""
 
 from __future__ import annotations
 
@@ -8,66 +8,72 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-TRAEFIK_NAME = "traefik"
+from dbc_validate.analysis.live.traefik_install import TraefikInstall
+
+# The ClusterRole of Traefik's upstream RBAC file (kubernetes-crd-rbac.yml), which binds it to a ServiceAccount
+# in namespace "default"; the harness binds it to the install's own ServiceAccount instead.
 TRAEFIK_UPSTREAM_ROLE = "traefik-ingress-controller"
-TRAEFIK_UID = 65532
-# Entrypoints and their container ports, as fixtures/addons.yaml declares the Traefik pod.
-TRAEFIK_PORTS = (("web", 8000), ("websecure", 8443), ("traefik", 8080), ("metrics", 9100))
+PROBE_PERIODS_S = {"readiness": 5, "liveness": 10}
 
 
 def namespace_object(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
-def traefik_objects(
-    namespace: str, image: str, args: Sequence[str], labels: Mapping[str, str], node_port: int
-) -> list[dict[str, Any]]:
-    """ServiceAccount, binding to the upstream ClusterRole, Deployment and NodePort Service of Traefik.
+def _probe(spec: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    extra = {k: v for k, v in spec.items() if k not in ("path", "port")}
+    return {"httpGet": {"path": spec["path"], "port": spec["port"]}, "periodSeconds": PROBE_PERIODS_S[kind]} | extra
 
-    The pod satisfies the restricted Pod Security profile (its namespace may enforce it): non-root uid,
-    no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, unprivileged ports.
+
+def traefik_objects(install: TraefikInstall) -> list[dict[str, Any]]:
+    """ServiceAccount, binding to the upstream ClusterRole, Deployment and Service of Traefik, all from
+    fixtures/traefik-install.yaml (labels, ports, arguments, probes, security contexts, resources).
+
+    The settings file asks for the restricted Pod Security profile (its namespace may enforce it): non-root
+    uid, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, unprivileged ports.
     """
-    selector = dict(labels) or {"app.kubernetes.io/name": TRAEFIK_NAME}
-    meta = {"name": TRAEFIK_NAME, "namespace": namespace, "labels": selector}
-    container = {
-        "name": TRAEFIK_NAME,
-        "image": image,
-        "args": list(args),
-        "ports": [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in TRAEFIK_PORTS],
-        "readinessProbe": {"httpGet": {"path": "/ping", "port": "traefik"}, "periodSeconds": 5},
-        "livenessProbe": {"httpGet": {"path": "/ping", "port": "traefik"}, "periodSeconds": 10},
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "runAsUser": TRAEFIK_UID,
-            "runAsGroup": TRAEFIK_UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+    labels = install.pod_labels
+    meta = {"name": install.deployment, "namespace": install.namespace, "labels": dict(labels)}
+    container: dict[str, Any] = {
+        "name": "traefik",
+        "image": install.image,
+        "args": list(install.args),
+        "ports": [{"name": p.name, "containerPort": p.container_port, "protocol": p.protocol} for p in install.ports],
+        **{f"{kind}Probe": _probe(spec, kind) for kind, spec in install.probes.items() if kind in PROBE_PERIODS_S},
+        "resources": copy.deepcopy(dict(install.resources)),
+        "securityContext": copy.deepcopy(dict(install.security_context)),
     }
+    service_ports = []
+    for p in install.ports:
+        port = {"name": p.name, "port": p.service_port, "targetPort": p.name, "protocol": p.protocol}
+        if p.node_port and install.service_type == "NodePort":
+            port["nodePort"] = p.node_port
+        service_ports.append(port)
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": dict(meta)},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": install.service_account, "namespace": install.namespace, "labels": dict(labels)},
+        },
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"{TRAEFIK_UPSTREAM_ROLE}-{namespace}", "labels": selector},
+            "metadata": {"name": f"{TRAEFIK_UPSTREAM_ROLE}-{install.namespace}", "labels": dict(labels)},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": TRAEFIK_UPSTREAM_ROLE},
-            "subjects": [{"kind": "ServiceAccount", "name": TRAEFIK_NAME, "namespace": namespace}],
+            "subjects": [{"kind": "ServiceAccount", "name": install.service_account, "namespace": install.namespace}],
         },
         {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": dict(meta),
             "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": selector},
+                "replicas": install.replicas,
+                "selector": {"matchLabels": dict(labels)},
                 "template": {
-                    "metadata": {"labels": selector},
+                    "metadata": {"labels": dict(labels)},
                     "spec": {
-                        "serviceAccountName": TRAEFIK_NAME,
-                        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                        "serviceAccountName": install.service_account,
+                        "securityContext": copy.deepcopy(dict(install.pod_security_context)),
                         "containers": [container],
                     },
                 },
@@ -76,15 +82,8 @@ def traefik_objects(
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": dict(meta),
-            "spec": {
-                "type": "NodePort",
-                "selector": selector,
-                "ports": [
-                    {"name": "web", "port": 80, "targetPort": "web", "nodePort": node_port, "protocol": "TCP"},
-                    {"name": "metrics", "port": 9100, "targetPort": "metrics", "protocol": "TCP"},
-                ],
-            },
+            "metadata": {"name": install.service_name, "namespace": install.namespace, "labels": dict(labels)},
+            "spec": {"type": install.service_type, "selector": dict(labels), "ports": service_ports},
         },
     ]
 

@@ -1,33 +1,32 @@
-"""Where the live NetworkPolicy check gets its expected matrix: the NetworkPolicy engine of the static
-analysis (`expected_matrix(build_model(manifest_set))`), so the live probe and the static check judge
-against one and the same computation."""
+"""What the live NetworkPolicy check compares against, from the NetworkPolicy engine of the static analysis:
+the expected matrix (`expected_matrix(build_model(manifest_set))`) and, for each workload of that model, the
+labels its pods carry, by which the probe finds the live pods (owner names differ on a cluster: kind and k3s
+run kube-dns as Deployment `coredns`, whose pods are labelled `k8s-app=kube-dns`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping
 
-from dbc_validate.analysis.live.netprobe import FlowLike
-from dbc_validate.manifests.model import ManifestSet
-
-Matrix = Callable[[ManifestSet], Sequence[FlowLike]]
+from dbc_validate.analysis.netpol import ClusterModel, Flow, Workload, expected_matrix
 
 
-class EngineUnavailable(Exception):
-    """The NetworkPolicy engine is not part of this installation; the message is the skip reason."""
+def expected_flows(model: ClusterModel) -> list[Flow]:
+    """Every workload pair x every declared port, with the engine's verdict (DNS included)."""
+    return expected_matrix(model)
 
 
-def engine_matrix() -> Matrix:
-    """The engine's matrix function, or EngineUnavailable when the engine modules are absent."""
-    try:
-        from dbc_validate.analysis.cluster_model import build_model  # type: ignore[import-not-found]
-        from dbc_validate.analysis.netpol.matrix import expected_matrix  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise EngineUnavailable(
-            f"the NetworkPolicy engine (dbc_validate.analysis.netpol) is not installed here ({exc.name}); "
-            "the live matrix needs it to know which flows must be allowed"
-        ) from None
-    return lambda ms: expected_matrix(build_model(ms))
+def common_labels(workload: Workload) -> dict[str, str]:
+    """The labels every pod of the workload carries (for a CloudNativePG Cluster, the labels all its
+    instances share, not the instance name or role, which move with a failover)."""
+    pods = list(workload.pods)
+    if not pods:
+        return {}
+    shared = dict(pods[0].labels)
+    for pod in pods[1:]:
+        shared = {k: v for k, v in shared.items() if pod.labels.get(k) == v}
+    return shared
 
 
-def expected_flows(ms: ManifestSet, matrix: Matrix | None = None) -> list[FlowLike]:
-    return list((matrix or engine_matrix())(ms))
+def pod_selectors(model: ClusterModel) -> dict[str, Mapping[str, str]]:
+    """Workload id ("namespace/name") -> the labels a live pod of it must carry."""
+    return {w.id: common_labels(w) for w in model.workloads}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dbc_validate.analysis.live.findings import Finding
@@ -37,13 +37,23 @@ def node_usage(node_metrics: Sequence[Obj], nodes: Sequence[Obj]) -> list[Usage]
     return result
 
 
-def container_usage(pod_metrics: Sequence[Obj], pods: Sequence[Obj]) -> list[Usage]:
-    """Usage against each container's limits; a container without a limit gets None for that resource."""
-    limits: dict[tuple[str, str, str], dict[str, str]] = {}
+@dataclass(frozen=True)
+class ContainerLoad:
+    """One container's use from the metrics API beside its limits (None: no limit for that resource)."""
+
+    subject: str
+    cpu_cores: float
+    memory_bytes: float
+    cpu_limit_cores: float | None
+    memory_limit_bytes: float | None
+
+
+def container_loads(pod_metrics: Sequence[Obj], pods: Sequence[Obj]) -> list[ContainerLoad]:
+    """Use of every container the metrics API reports that belongs to one of `pods`, with its limits."""
+    limits: dict[tuple[str, str, str], Mapping[str, str]] = {}
     for pod in pods:
         for c in (pod.get("spec") or {}).get("containers") or []:
-            key = (namespace_of(pod), name_of(pod), c["name"])
-            limits[key] = ((c.get("resources") or {}).get("limits")) or {}
+            limits[(namespace_of(pod), name_of(pod), c["name"])] = ((c.get("resources") or {}).get("limits")) or {}
     result = []
     for m in pod_metrics:
         for c in m.get("containers") or []:
@@ -51,14 +61,48 @@ def container_usage(pod_metrics: Sequence[Obj], pods: Sequence[Obj]) -> list[Usa
             if key not in limits:
                 continue
             usage, limit = c.get("usage") or {}, limits[key]
-            cpu = percent(parse_quantity(usage.get("cpu", 0)), parse_quantity(limit["cpu"])) if "cpu" in limit else None
-            mem = (
-                percent(parse_quantity(usage.get("memory", 0)), parse_quantity(limit["memory"]))
-                if "memory" in limit
-                else None
+            result.append(
+                ContainerLoad(
+                    f"Pod/{key[0]}/{key[1]} (container {key[2]})",
+                    parse_quantity(usage.get("cpu", 0)),
+                    parse_quantity(usage.get("memory", 0)),
+                    parse_quantity(limit["cpu"]) if "cpu" in limit else None,
+                    parse_quantity(limit["memory"]) if "memory" in limit else None,
+                )
             )
-            result.append(Usage(f"Pod/{key[0]}/{key[1]} (container {key[2]})", cpu, mem, "limit"))
     return result
+
+
+def container_usage(pod_metrics: Sequence[Obj], pods: Sequence[Obj]) -> list[Usage]:
+    """Usage against each container's limits; a container without a limit gets None for that resource."""
+    return [
+        Usage(
+            load.subject,
+            percent(load.cpu_cores, load.cpu_limit_cores) if load.cpu_limit_cores is not None else None,
+            percent(load.memory_bytes, load.memory_limit_bytes) if load.memory_limit_bytes is not None else None,
+            "limit",
+        )
+        for load in container_loads(pod_metrics, pods)
+    ]
+
+
+@dataclass(frozen=True)
+class HeaviestLoad:
+    """The container closest to its CPU limit and the one closest to its memory limit (they may differ)."""
+
+    cpu: ContainerLoad | None
+    memory: ContainerLoad | None
+
+
+def heaviest(loads: Sequence[ContainerLoad]) -> HeaviestLoad:
+    """Gate 1 asks every container to stay under the threshold of its limits, so the soak follows the worst one
+    per resource; containers without a limit for a resource cannot be judged on it and are left out."""
+    cpu = [x for x in loads if x.cpu_limit_cores]
+    memory = [x for x in loads if x.memory_limit_bytes]
+    return HeaviestLoad(
+        max(cpu, key=lambda x: x.cpu_cores / (x.cpu_limit_cores or 1), default=None),
+        max(memory, key=lambda x: x.memory_bytes / (x.memory_limit_bytes or 1), default=None),
+    )
 
 
 def peaks(usages: Sequence[Usage]) -> tuple[float | None, float | None]:

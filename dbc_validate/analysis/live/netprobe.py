@@ -1,7 +1,8 @@
 """Live NetworkPolicy probing, decided here and executed elsewhere.
 
 The NetworkPolicy engine gives the expected matrix as flows (source and destination workload "ns/name",
-port, protocol, allowed). This module turns them into one probe script per source pod (every connect of
+port, protocol, allowed) and the labels each workload's pods carry; live pods are found by those labels in
+the workload's namespace. This module turns the flows into one probe script per source pod (every connect of
 that source runs in one ephemeral container, in parallel), parses what the script printed, and compares
 each observed cell with the expected one. A canary decides first whether the CNI enforces policies at
 all, and how a blocked connection looks on it (dropped = TIMEOUT, rejected = REFUSED).
@@ -16,24 +17,13 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from dbc_validate.analysis.live.findings import Finding
-from dbc_validate.analysis.live.pods import (
-    Obj,
-    is_ready,
-    labels_of,
-    name_of,
-    namespace_of,
-    pod_ip,
-    pods_by_workload,
-)
+from dbc_validate.analysis.live.pods import Obj, is_ready, labels_of, name_of, namespace_of, pod_ip
 
 DNS_PORT = 53
 DNS_QUERY_NAME = "kubernetes.default.svc.cluster.local"
 CONNECT_TIMEOUT_S = 3
 PROBE_MARK = "DBC-PROBE"
 PROBE_DONE = "DBC-PROBE-DONE"
-# Labels that name the workload a pod belongs to when no owner chain does (kube-dns is a Service name,
-# its pods are labelled k8s-app=kube-dns).
-NAME_LABELS = ("k8s-app", "app.kubernetes.io/name", "app")
 PROBE_UID = 65534
 
 
@@ -109,11 +99,12 @@ class ProbePlan:
         return [c for s in self.sources for c in s.cells] + list(self.unprobed)
 
 
-def _pods_for(identity: str, grouped: Mapping[str, list[Obj]], pods: Sequence[Obj]) -> list[Obj]:
-    if identity in grouped:
-        return grouped[identity]
-    ns, _, name = identity.partition("/")
-    return [p for p in pods if namespace_of(p) == ns and any(labels_of(p).get(label) == name for label in NAME_LABELS)]
+def pods_of(identity: str, selector: Mapping[str, str], pods: Sequence[Obj]) -> list[Obj]:
+    """Live pods of the workload "namespace/name": in its namespace, carrying every label of `selector`."""
+    namespace = identity.partition("/")[0]
+    return [
+        p for p in pods if namespace_of(p) == namespace and all(labels_of(p).get(k) == v for k, v in selector.items())
+    ]
 
 
 def _ready_pod(candidates: Iterable[Obj]) -> Obj | None:
@@ -132,16 +123,23 @@ def resolve_port(port: int | str, protocol: str, pod: Obj) -> int | None:
     return None
 
 
-def plan_probes(flows: Iterable[FlowLike], pods: Sequence[Obj]) -> ProbePlan:
-    """Resolve every flow against the live pods and group the probeable ones by source pod."""
-    grouped = pods_by_workload(pods)
+def plan_probes(
+    flows: Iterable[FlowLike], pods: Sequence[Obj], selectors: Mapping[str, Mapping[str, str]]
+) -> ProbePlan:
+    """Resolve every flow against the live pods (found by `selectors`: workload id -> the labels its pods
+    carry, from the engine's model) and group the probeable ones by source pod."""
     by_source: dict[tuple[str, str], list[Cell]] = {}
     unprobed: list[Cell] = []
     for index, flow in enumerate(flows):
         protocol = str(flow.protocol or "TCP").upper()
         base = Cell(index, flow.source, flow.destination, flow.port, protocol, bool(flow.allowed))
-        src = _ready_pod(_pods_for(flow.source, grouped, pods))
-        dst = _ready_pod(_pods_for(flow.destination, grouped, pods))
+        unlabelled = [w for w in (flow.source, flow.destination) if not selectors.get(w)]
+        if unlabelled:
+            why = f"the model gives the pods of {unlabelled[0]} no label to find them by"
+            unprobed.append(_with(base, skip_reason=why))
+            continue
+        src = _ready_pod(pods_of(flow.source, selectors[flow.source], pods))
+        dst = _ready_pod(pods_of(flow.destination, selectors[flow.destination], pods))
         reason = ""
         port = resolve_port(flow.port, protocol, dst) if dst is not None else None
         method = ""

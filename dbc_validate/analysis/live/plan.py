@@ -3,7 +3,7 @@ to generate, objects in apply order and which checks run or skip (and why). Rend
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,41 @@ def plan_check(
     return PlannedCheck(check, True, "")
 
 
+# How a cluster target provides each capability (the plan prints it; `{ingress}` says how Traefik is reached).
+CAPABILITY_HOW = {
+    "manifest_set": "the rendered manifest set",
+    "cluster": "the Kubernetes API through kubectl",
+    "postgres": (
+        "every CloudNativePG instance pod of the set's Clusters (cnpg.io/cluster, role from cnpg.io/instanceRole), "
+        "each through its own kubectl port-forward; credentials from the operator's Secret (<cluster>-app or the "
+        "initdb secret, else <cluster>-superuser), never printed"
+    ),
+    "ingress": (
+        "the cluster's Traefik ({ingress}), replicas from its Deployment, metrics through a port-forward to its "
+        "metrics port, leaf services <namespace>-<service>-<port>@kubernetescrd"
+    ),
+    "soak": (
+        "load through the cluster's Traefik; the pods of the set's namespaces and Traefik's watched through the API "
+        "(Ready, restartCount, CrashLoopBackOff) and the metrics API against container limits; 48 h by default"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CapabilityLine:
+    capability: str
+    scope: str
+    how: str
+
+
+def capability_lines(offered: Mapping[str, str], ingress: str) -> list[CapabilityLine]:
+    """What the suites get on the target: each offered capability (name -> scope) and how it is provided."""
+    return [
+        CapabilityLine(name, scope, CAPABILITY_HOW.get(name, "provided by the target").format(ingress=ingress))
+        for name, scope in offered.items()
+    ]
+
+
 @dataclass(frozen=True)
 class AddonLine:
     name: str
@@ -72,6 +107,7 @@ class Plan:
     secrets: list[SecretSpec] = field(default_factory=list)
     apply: ApplyPlan | None = None
     manifests_note: str = ""
+    capabilities: list[CapabilityLine] = field(default_factory=list)
     checks: list[PlannedCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -91,6 +127,7 @@ class Plan:
             ],
             "not_applied": [{"object": o.ref, "reason": why} for o, why in (self.apply.skipped if self.apply else ())],
             "manifests_note": self.manifests_note,
+            "capabilities": [c.__dict__ for c in self.capabilities],
             "checks": [
                 {"test": c.check.nodeid, "criteria": list(c.check.criteria), "runs": c.runs, "reason": c.reason}
                 for c in self.checks
@@ -129,6 +166,8 @@ def render_plan(plan: Plan) -> str:
             out += [f"    {o.ref}" for o in phase.objects]
         for obj, why in plan.apply.skipped:
             out.append(f"  not applied: {obj.ref} ({why})")
+    out += ["", "Capabilities (what the suites' fixtures get on this target)"]
+    out += [f"  {c.capability} [{c.scope}]: {c.how}" for c in plan.capabilities]
     runs = [c for c in plan.checks if c.runs]
     out += ["", f"Checks ({len(runs)} of {len(plan.checks)} run)"]
     for c in plan.checks:

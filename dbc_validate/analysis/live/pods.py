@@ -202,3 +202,45 @@ def crashloop_findings(pods: Sequence[Obj], baseline: Mapping[str, int] | None =
             elif before is None and c.restarts > 0 and (c.last_exit_code or 0) != 0:
                 findings.append(Finding(subject, f"{c.restarts} restart(s), last exit code {c.last_exit_code}"))
     return findings
+
+
+@dataclass(frozen=True)
+class ContainerHealth:
+    """One container as a soak watches it: up (its pod Ready and it ready), restartCount, crash-looping."""
+
+    name: str  # "namespace/pod/container"
+    up: bool
+    restarts: int
+    crashlooping: bool
+    detail: str = ""
+
+
+def container_health(pods: Iterable[Obj]) -> list[ContainerHealth]:
+    """A reading per regular container of every pod still meant to run (finished Job pods are left out); a pod
+    without container statuses yet (pending, unschedulable) is one reading, down."""
+    readings: list[ContainerHealth] = []
+    for pod in pods:
+        if is_finished(pod):
+            continue
+        where = f"{namespace_of(pod)}/{name_of(pod)}"
+        states = [c for c in container_states(pod) if c.role == "container"]
+        if not states:
+            scheduled = condition(pod, "PodScheduled") or {}
+            why = scheduled.get("message") or scheduled.get("reason") or "no container status yet"
+            readings.append(ContainerHealth(where, False, 0, False, f"{phase(pod)}: {why}"))
+            continue
+        pod_ready = is_ready(pod)
+        for c in states:
+            detail = c.waiting_reason or (f"last exit: {c.last_terminated_reason}" if c.last_terminated_reason else "")
+            if not pod_ready and not detail:
+                detail = f"pod {phase(pod)}, not Ready"
+            readings.append(
+                ContainerHealth(
+                    f"{where}/{c.name}",
+                    up=pod_ready and c.ready,
+                    restarts=c.restarts,
+                    crashlooping=c.waiting_reason == "CrashLoopBackOff",
+                    detail=detail,
+                )
+            )
+    return readings

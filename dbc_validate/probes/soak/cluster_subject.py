@@ -1,0 +1,79 @@
+"""The cluster targets' `soak` capability: steady load through the cluster's Traefik while the pods of the
+manifest set's namespaces (and Traefik's) are watched through the API.
+
+Health per container from pod status (Ready, restartCount, CrashLoopBackOff); resources from the metrics
+API, the container closest to its CPU limit and the one closest to its memory limit (Gate 1 asks every
+container to stay under the threshold). Thin: the readings are decided in analysis.live (pods, headroom).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
+from dbc_validate.analysis.live.headroom import container_loads, heaviest
+from dbc_validate.analysis.live.pods import container_health
+from dbc_validate.cluster.kubectl import ClusterError
+from dbc_validate.cluster.traefik_endpoint import cluster_ingress
+from dbc_validate.errors import InputError
+from dbc_validate.probes.ingress_endpoint import IngressEndpoint
+from dbc_validate.probes.soak.subject import ComponentHealth, ResourceUse, pick_route
+
+if TYPE_CHECKING:
+    from dbc_validate.cluster.access import ClusterAccess
+
+CLUSTER_DEFAULT_DURATION_S = 48 * 3600.0  # Gate 1's soak
+API_COMPONENT = "kubernetes API server"
+
+
+class ClusterSoakSubject:
+    def __init__(self, access: ClusterAccess, endpoint: IngressEndpoint, namespaces: Sequence[str]) -> None:
+        route = pick_route(endpoint.routes)
+        if route is None:
+            raise InputError(
+                "the manifest set has no traefik.io IngressRoute with a backend Service for the soak's load",
+                "add the IngressRoute the soak should drive, or pass --manifests",
+            )
+        self.access = access
+        self.endpoint = endpoint
+        self.route = route
+        self.namespaces = list(namespaces)
+        self.default_duration_s = CLUSTER_DEFAULT_DURATION_S
+        self.description = (
+            f"pods of namespaces {', '.join(self.namespaces)} on the {access.target} cluster (Ready, restartCount, "
+            f"CrashLoopBackOff; metrics API against container limits), load through {endpoint.description}"
+        )
+
+    def _pods(self) -> list[dict]:
+        return self.access.in_namespaces("pods", self.namespaces)
+
+    def health(self, now: float) -> list[ComponentHealth]:
+        del now  # the kubelet keeps the restart history; nothing to time here
+        try:
+            readings = container_health(self._pods())
+        except ClusterError as exc:
+            # The API server is part of the system under test: not being able to ask it is an outage.
+            return [ComponentHealth(API_COMPONENT, False, 0, False, str(exc))]
+        return [ComponentHealth(r.name, r.up, r.restarts, r.crashlooping, r.detail) for r in readings]
+
+    def resources(self) -> ResourceUse:
+        try:
+            loads = container_loads(self.access.pod_metrics(self.namespaces), self._pods())
+        except ClusterError:
+            return ResourceUse(None, None)  # no metrics API answer: this sample has no figure (shown as a gap)
+        worst = heaviest(loads)
+        cpu, memory = worst.cpu, worst.memory
+        return ResourceUse(
+            cpu_cores=cpu.cpu_cores if cpu else None,
+            memory_mb=memory.memory_bytes / 2**20 if memory else None,
+            cpu_limit_cores=cpu.cpu_limit_cores if cpu else None,
+            memory_limit_mb=(memory.memory_limit_bytes or 0) / 2**20 if memory else None,
+        )
+
+
+def cluster_soak(access: ClusterAccess, stack: ExitStack) -> ClusterSoakSubject:
+    """Load through the cluster's Traefik; the pods of the set's namespaces and Traefik's are watched."""
+    endpoint = cluster_ingress(access, stack)
+    namespaces = list(dict.fromkeys([*access.app_namespaces, access.pins.traefik.namespace]))
+    return ClusterSoakSubject(access, endpoint, namespaces)
