@@ -61,6 +61,11 @@ SPECS: tuple[OptionSpec, ...] = (
         env="DBC_SOAK_DURATION",
     ),
     OptionSpec("--gate1-require-go", "exit non-zero unless the Gate 1 verdict is GO", flag_value=True),
+    OptionSpec(
+        "--failover-trials",
+        "how many primary failures the failover suite injects (default 3); each local trial takes about 30 s",
+        env="DBC_FAILOVER_TRIALS",
+    ),
 )
 
 

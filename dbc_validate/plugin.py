@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from dbc_validate.analysis.destructive_policy import FIX as DESTRUCTIVE_FIX
+from dbc_validate.analysis.destructive_policy import destructive_refusal
 from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
@@ -158,6 +160,14 @@ class Gate1Reporter:
         except InputError as exc:
             self.state.aborted_by_input = str(exc)
             pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # Before any fixture starts anything: an existing cluster only loses pods with --allow-destructive.
+        if item.get_closest_marker("destructive") is not None:
+            refusal = destructive_refusal(self.state.choice.name, self.state.settings.allow_destructive)
+            if refusal:
+                pytest.skip(f"{refusal}; fix: {DESTRUCTIVE_FIX}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.state.records.get(report.nodeid)
