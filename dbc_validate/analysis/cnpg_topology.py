@@ -151,9 +151,9 @@ class ClusterStatus:
 
     def label(self) -> str:
         if self.phase == PHASE_FAILOVER:
-            return short_label(f"failing over to {self.target_primary}")
+            return short_label(f"failover: {self.target_primary}")
         if self.phase == PHASE_SWITCHOVER:
-            return short_label(f"switchover to {self.target_primary}")
+            return short_label(f"switchover: {self.target_primary}")
         if self.phase == PHASE_HEALTHY:
             return short_label(f"primary {self.current_primary}")
         return short_label(f"{self.phase or 'no phase'}; primary {self.current_primary}")

@@ -382,7 +382,7 @@ class TimelineEvent:
 def timeline_events(log: TrialLog, figures: TrialFigures) -> list[TimelineEvent]:
     """Fault, topology changes, first error, writes resuming (seconds relative to the fault).
 
-    "Writes resume" is the end of the write gap, not the first acknowledgement after the fault: that one can
+    "Resumed" is the end of the write gap, not the first acknowledgement after the fault: that one can
     still come from the old primary in the instant before it died.
     """
     events = [TimelineEvent(0.0, "fault" if log.fault == "kill" else log.fault)]
@@ -395,16 +395,16 @@ def timeline_events(log: TrialLog, figures: TrialFigures) -> list[TimelineEvent]
     if figures.first_error_after_fault_s is not None:
         events.append(TimelineEvent(figures.first_error_after_fault_s, "1st error"))
     if figures.resumed_after_fault_s is not None:
-        events.append(TimelineEvent(figures.resumed_after_fault_s, "writes resume"))
+        events.append(TimelineEvent(figures.resumed_after_fault_s, "resumed"))
     return sorted(events, key=lambda e: e.at_s)
 
 
 def merge_close_events(events: Sequence[TimelineEvent], min_separation_s: float) -> list[TimelineEvent]:
-    """Join events closer than `min_separation_s` into one (labels joined with "+") so chart labels stay legible."""
+    """Join events closer than `min_separation_s` into one (labels joined with ", ") so chart labels stay legible."""
     merged: list[TimelineEvent] = []
     for event in sorted(events, key=lambda e: e.at_s):
         if merged and event.at_s - merged[-1].at_s < min_separation_s:
-            merged[-1] = TimelineEvent(merged[-1].at_s, f"{merged[-1].label} + {event.label}")
+            merged[-1] = TimelineEvent(merged[-1].at_s, f"{merged[-1].label}, {event.label}")
         else:
             merged.append(event)
     return merged

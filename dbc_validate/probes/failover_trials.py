@@ -20,12 +20,14 @@ from dbc_validate.analysis.failover_log import (
     cumulative_series,
     merge_close_events,
     parse_writer_log,
+    short_label,
     summarise,
     timeline_events,
 )
 from dbc_validate.errors import InputError
 
 Progress = Callable[[str], None]
+CHART_LABEL_CHARS = 32  # longer rotated labels run out of the 2.6 in high chart
 
 
 class WriterHandle(Protocol):
@@ -234,7 +236,12 @@ def trial_chart(outcome: TrialOutcome) -> list[ChartSeries]:
     series = [
         ChartSeries("acknowledged writes", acked_x, list(acked_y), "step", group, y_label="acknowledged writes"),
         ChartSeries(
-            "events", [e.at_s for e in events], [None] * len(events), "events", group, labels=[e.label for e in events]
+            "events",
+            [e.at_s for e in events],
+            [None] * len(events),
+            "events",
+            group,
+            labels=[short_label(e.label, CHART_LABEL_CHARS) for e in events],
         ),
     ]
     return [s for s in series if s.x]

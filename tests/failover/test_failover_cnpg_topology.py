@@ -77,7 +77,7 @@ def test_status_topology_through_a_failover() -> None:
     assert healthy.healthy() and healthy.label() == "primary postgres-cluster-1"
     failing = cnpg.cluster_status(live("cluster-failing-over.yaml"))
     assert not failing.healthy()
-    assert failing.label() == "failing over to postgres-cluster-2"
+    assert failing.label() == "failover: postgres-cluster-2"
     assert "ready=2/3" in failing.summary()
     promoted = cnpg.cluster_status(live("cluster-promoted.yaml"))
     assert not promoted.healthy()  # a replica is still being recreated

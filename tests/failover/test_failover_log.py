@@ -272,10 +272,10 @@ def test_timeline_has_fault_topology_changes_first_error_and_resumption() -> Non
         ("1st error", 0.2),
         ("no leader", 20.0),
         ("leader pg2", 20.5),
-        ("writes resume", 21.0),
+        ("resumed", 21.0),
     ]
     merged = merge_close_events(events, 1.5)
-    assert [e.label for e in merged] == ["fault + 1st error", "no leader + leader pg2 + writes resume"]
+    assert [e.label for e in merged] == ["fault, 1st error", "no leader, leader pg2, resumed"]
     assert merge_close_events([TimelineEvent(0, "a")], 1.0) == [TimelineEvent(0, "a")]
 
 
