@@ -26,7 +26,8 @@ def _charts(report: dict[str, Any]) -> dict[str, list[tuple[str, Markup]]]:
         if series:
             # matplotlib writes text as paths and escapes attributes: its SVG is safe to embed as markup.
             charts[criterion_id] = [
-                (title, Markup(render_chart(title, group))) for title, group in group_series(series)
+                (title, Markup(render_chart(title, group)))
+                for title, group in group_series(series)
             ]
     return charts
 
