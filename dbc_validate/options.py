@@ -117,6 +117,11 @@ SPECS: tuple[OptionSpec, ...] = (
         "--soak-memory-budget", "memory budget of the local lab during the soak (default 512Mi)", default="512Mi"
     ),
     OptionSpec("--soak-rate", "steady soak load in requests per second (default 5)", default="5"),
+    OptionSpec(
+        "--failover-trials",
+        "how many primary failures the failover suite injects (default 3); each local trial takes about 30 s",
+        env="DBC_FAILOVER_TRIALS",
+    ),
 )
 
 

@@ -159,8 +159,9 @@ class Gate1Reporter:
             self.state.aborted_by_input = str(exc)
             pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        # Destructive tests on an existing cluster need --allow-destructive (the target decides).
+        # Before any fixture starts anything: an existing cluster only loses pods with --allow-destructive.
         if item.get_closest_marker("destructive") is not None and item.nodeid in self.state.records:
             reason = self.state.target.destructive_refusal()
             if reason:

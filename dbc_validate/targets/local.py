@@ -23,6 +23,7 @@ class LocalTarget(Target):
             Capability.POSTGRES: Scope.LOCAL,
             Capability.INGRESS: Scope.LOCAL,
             Capability.SOAK: Scope.LOCAL,
+            Capability.FAILOVER_LAB: Scope.LOCAL,
         }
 
     def providers(self) -> Mapping[Capability, Provider]:
@@ -31,6 +32,7 @@ class LocalTarget(Target):
             Capability.POSTGRES: lambda stack: provide_postgres(self, stack),
             Capability.INGRESS: self._ingress,
             Capability.SOAK: self._soak,
+            Capability.FAILOVER_LAB: self._failover_lab,
         }
 
     def _ingress(self, stack: ExitStack) -> Any:
@@ -42,3 +44,8 @@ class LocalTarget(Target):
         from dbc_validate.probes.soak.local_subject import local_soak
 
         return local_soak(self, stack)
+
+    def _failover_lab(self, stack: ExitStack) -> Any:
+        from dbc_validate.probes.failover_patroni import provide_patroni_failover_lab
+
+        return provide_patroni_failover_lab(stack, self)
