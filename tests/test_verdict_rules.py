@@ -255,3 +255,23 @@ def test_missing_for_go_lists_failures_first() -> None:
     lines = missing_for_go(judged)
     assert lines[0].startswith("stability.soak: FAIL")
     assert lines[1].startswith("infrastructure.nodes_ready: PASS")
+
+
+def test_a_missed_threshold_is_reported_even_below_the_required_scope() -> None:
+    judged = judge_criterion(
+        FAILOVER,
+        [
+            result(
+                Outcome.PASSED,
+                Scope.LOCAL,
+                criterion=FAILOVER.id,
+                thresholds=(ThresholdVerdict(FAILOVER.id, False, "gap 41 s"),),
+            )
+        ],
+    )
+    assert "threshold not met: gap 41 s" in judged.reason and not judged.meets_gate
+
+
+def test_tests_skipped_for_the_same_reason_are_listed_once() -> None:
+    judged = judge_criterion(NON_ROOT, [result(Outcome.SKIPPED, name="a"), result(Outcome.SKIPPED, name="b")])
+    assert judged.reason == "not run: test_x.py::a, test_x.py::b: why"
