@@ -1,31 +1,34 @@
 """CloudNativePG facts the failover suite needs, from manifests or live objects (pure).
 
 Declared durability (spec.postgresql.synchronous), the topology a Cluster's status reports (currentPrimary,
-targetPrimary, phase), the primary pod by its labels, the writer pod that reaches `<cluster>-rw` from
-inside the cluster, and the status patch CloudNativePG's own `promote` uses for a switchover.
+targetPrimary, phase) and when a trial may start, the writer pod that reaches `<cluster>-rw` from inside the
+cluster, and the status patch CloudNativePG's own `promote` uses for a switchover. Which Clusters the set
+declares, their instance pods and their credentials are decided in analysis.live.cnpg_instances.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from dbc_validate.analysis.failover_log import LOG_HEADER, TopologyEvent, short_label
+from dbc_validate.analysis.live.cnpg_instances import (
+    CNPG_GROUP,
+    POSTGRES_PORT,
+    InstanceList,
+    cnpg_cluster_objects,
+)
+from dbc_validate.analysis.live.harness_policies import HARNESS_LABELS
 
-GROUP = "postgresql.cnpg.io"
-API_VERSION = f"{GROUP}/v1"
+API_VERSION = f"{CNPG_GROUP}/v1"
 PHASE_HEALTHY = "Cluster in healthy state"
 PHASE_FAILOVER = "Failing over"
 PHASE_SWITCHOVER = "Switchover in progress"
-LABEL_CLUSTER = "cnpg.io/cluster"
-LABEL_INSTANCE_ROLE = "cnpg.io/instanceRole"
-LABEL_LEGACY_ROLE = "role"  # deprecated, still set by 1.2x operators
-LABEL_POD_ROLE = "cnpg.io/podRole"
 POSTGRES_CONTAINER = "postgres"
-DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/postgresql:15"
-DEFAULT_DATABASE = "app"
+WRITER_NAME = "dbc-failover-writer"  # app.kubernetes.io/name of every writer pod
+WRITER_RUN_LABEL = "dbc-validate/failover-run"  # the trial's run id: one writer's own selector
 
 
 # ---- declared durability -------------------------------------------------------------------------------
@@ -95,31 +98,10 @@ def declared_durability(cluster: Any) -> DeclaredDurability:
     return DeclaredDurability(ref, False, source="no spec.postgresql.synchronous")
 
 
-def cnpg_clusters(objects: Iterable[Any]) -> list[Any]:
-    """The CloudNativePG Cluster objects of a manifest set, in document order."""
-    return [o for o in objects if o.kind == "Cluster" and o.group == GROUP]
-
-
 def durability_of_set(objects: Iterable[Any]) -> DeclaredDurability:
     """Durability of the set's first CNPG Cluster (the Gate 1 set has exactly one)."""
-    clusters = cnpg_clusters(objects)
+    clusters = cnpg_cluster_objects(objects)
     return declared_durability(clusters[0]) if clusters else DeclaredDurability(None, False)
-
-
-def app_database(cluster: Any) -> str:
-    initdb = ((_spec(cluster).get("bootstrap") or {}).get("initdb")) or {}
-    return str(initdb.get("database") or DEFAULT_DATABASE)
-
-
-def app_secret(cluster: Any) -> str:
-    """The Secret an application uses: bootstrap.initdb.secret.name, else `<cluster>-app`."""
-    initdb = ((_spec(cluster).get("bootstrap") or {}).get("initdb")) or {}
-    name = (initdb.get("secret") or {}).get("name")
-    return str(name) if name else f"{_ref(cluster).split('/', 1)[1]}-app"
-
-
-def cluster_image(cluster: Any) -> str:
-    return str(_spec(cluster).get("imageName") or DEFAULT_IMAGE)
 
 
 # ---- topology from live objects ------------------------------------------------------------------------
@@ -178,21 +160,17 @@ def observation(status: ClusterStatus, at: float) -> TopologyEvent:
     return TopologyEvent(at, status.current_primary, status.label(), status.summary())
 
 
-def _labels(pod: Mapping[str, Any]) -> Mapping[str, str]:
-    return (pod.get("metadata") or {}).get("labels") or {}
-
-
-def primary_pods(pods: Sequence[Mapping[str, Any]], cluster: str) -> list[str]:
-    """Names of the cluster's live pods labelled primary (cnpg.io/instanceRole, else the legacy `role`)."""
-    found = []
-    for pod in pods:
-        labels = _labels(pod)
-        if labels.get(LABEL_CLUSTER) != cluster or (pod.get("metadata") or {}).get("deletionTimestamp"):
-            continue
-        role = labels.get(LABEL_INSTANCE_ROLE) or labels.get(LABEL_LEGACY_ROLE)
-        if role == "primary":
-            found.append(str(pod["metadata"]["name"]))
-    return sorted(found)
+def unready_reason(status: ClusterStatus, instances: InstanceList) -> str | None:
+    """Why a trial may not start yet (None: it may): the Cluster's status must say healthy, every instance pod
+    must be there and ready, and exactly the status's current primary must be labelled primary."""
+    if not status.healthy():
+        return status.summary()
+    if instances.problems:
+        return "; ".join(instances.problems)
+    primaries = [i.pod for i in instances.instances if i.role == "primary"]
+    if primaries != [status.current_primary]:
+        return f"pods labelled primary {primaries} while the status says {status.current_primary}"
+    return None
 
 
 def switchover_candidate(status: ClusterStatus) -> str | None:
@@ -269,6 +247,11 @@ def present_query(table: str, run_id: str) -> str:
     return f"SELECT 'present', seq, count(*) FROM {table} WHERE run_id = '{run_id}' GROUP BY seq ORDER BY seq"
 
 
+def writer_labels(run_id: str) -> dict[str, str]:
+    """The labels of one trial's writer pod; its NetworkPolicies select it by them."""
+    return {"app.kubernetes.io/name": WRITER_NAME, **HARNESS_LABELS, WRITER_RUN_LABEL: run_id}
+
+
 def writer_pod(
     *,
     name: str,
@@ -276,12 +259,16 @@ def writer_pod(
     cluster: str,
     image: str,
     secret: str,
+    database: str,
     run_id: str,
     script: str,
-    labels: Mapping[str, str] | None = None,
     deadline_s: int = 900,
 ) -> dict[str, Any]:
-    """A short-lived Pod running the writer against `<cluster>-rw`, compliant with Pod Security `restricted`."""
+    """A short-lived Pod running the writer against `<cluster>-rw`, compliant with Pod Security `restricted`.
+
+    User and password come from `secret` (the owner's, else the superuser's, as the `postgres` capability picks
+    it), so no password is in the manifest; the database name is not secret and is given as is.
+    """
     if not RUN_ID.match(run_id):
         raise ValueError(f"run id {run_id!r} must match {RUN_ID.pattern}")
 
@@ -291,19 +278,12 @@ def writer_pod(
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {
-                "app.kubernetes.io/name": "dbc-failover-writer",
-                "app.kubernetes.io/part-of": "dbc-validate",
-                **(labels or {}),
-            },
-        },
+        "metadata": {"name": name, "namespace": namespace, "labels": writer_labels(run_id)},
         "spec": {
             "restartPolicy": "Never",
             "activeDeadlineSeconds": deadline_s,  # a writer the harness lost track of still goes away
             "terminationGracePeriodSeconds": 1,
+            "automountServiceAccountToken": False,  # it talks to PostgreSQL only
             "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
             "containers": [
                 {
@@ -313,10 +293,10 @@ def writer_pod(
                     "env": [
                         {"name": "RUN_ID", "value": run_id},
                         {"name": "PGHOST", "value": f"{cluster}-rw"},
-                        {"name": "PGPORT", "value": "5432"},
+                        {"name": "PGPORT", "value": str(POSTGRES_PORT)},
                         {"name": "PGUSER", "valueFrom": from_secret("username")},
                         {"name": "PGPASSWORD", "valueFrom": from_secret("password")},
-                        {"name": "PGDATABASE", "valueFrom": from_secret("dbname")},
+                        {"name": "PGDATABASE", "value": database},
                         {"name": "PGSSLMODE", "value": "prefer"},
                     ],
                     "securityContext": {

@@ -8,11 +8,12 @@ password only ever lives in the instance's DSN (excluded from every repr); error
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from psycopg.conninfo import make_conninfo
 
 from dbc_validate.analysis.live.cnpg_instances import (
+    POSTGRES_PORT,
     CnpgCluster,
     CnpgInstance,
     Credentials,
@@ -36,11 +37,16 @@ from dbc_validate.targets.postgres_capability import (
 if TYPE_CHECKING:
     from dbc_validate.cluster.access import ClusterAccess
 
-POSTGRES_PORT = 5432
+
+class SecretReader(Protocol):
+    """What reading credentials needs of kubectl (the cluster tier's Kubectl, or a test's stand-in)."""
+
+    def get(self, resource: str, name: str, namespace: str | None = None) -> dict[str, Any] | None: ...
 
 
-def _credentials_for(access: ClusterAccess, cluster: CnpgCluster) -> Credentials:
-    secrets = {name: access.kubectl.get("secret", name, cluster.namespace) for name in cluster.credential_secrets}
+def read_credentials(kubectl: SecretReader, cluster: CnpgCluster) -> Credentials:
+    """The first usable credentials of `cluster` (owner's Secret, else the superuser's), read through the API."""
+    secrets = {name: kubectl.get("secret", name, cluster.namespace) for name in cluster.credential_secrets}
     try:
         return pick_credentials(cluster, secrets)
     except LookupError as exc:
@@ -89,7 +95,7 @@ def cluster_postgres(access: ClusterAccess, stack: ExitStack) -> PostgresCapabil
         if found.problems:
             # Every instance must be checked: one that cannot be reached is a failure, not a smaller sample.
             raise ClusterError("; ".join(found.problems))
-        credentials = _credentials_for(access, cluster)
+        credentials = read_credentials(access.kubectl, cluster)
         access.progress(
             f"postgres: {len(found.instances)} instance(s) of {cluster.ref} through kubectl port-forward "
             f"(user {credentials.user} from Secret {credentials.secret})"

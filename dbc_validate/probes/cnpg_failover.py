@@ -1,77 +1,83 @@
 """CloudNativePG failover on a live cluster: delete the primary pod, watch the Cluster status, write from a pod.
 
-A thin shell over kubectl around the pure logic in analysis/cnpg_topology.py. The writer runs inside the
-cluster as a short-lived pod that reaches `<cluster>-rw` like an application (a port-forward would die with
-the pod it points at). No machine of this project runs a cluster: this path has not been run by its CI.
+A thin shell over the cluster tier's kubectl around pure logic: analysis/cnpg_topology.py (status, writer pod),
+analysis/live/cnpg_instances.py (instance pods, credentials) and analysis/live/harness_policies.py (the
+NetworkPolicies that let the writer through a default-deny for exactly as long as it runs). The writer runs
+inside the cluster as a short-lived pod that reaches `<cluster>-rw` like an application (a port-forward would
+die with the pod it points at). No machine of this project runs a cluster: this path has not been run by its CI.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from dbc_validate.analysis import cnpg_topology as cnpg
 from dbc_validate.analysis.failover_log import TopologyEvent, parse_writer_log
+from dbc_validate.analysis.live.cnpg_instances import (
+    CLUSTER_LABEL,
+    CNPG_GROUP,
+    POSTGRES_PORT,
+    CnpgCluster,
+    cnpg_clusters,
+)
+from dbc_validate.analysis.live.cnpg_instances import cnpg_instances as instances_of
+from dbc_validate.analysis.live.harness_policies import HarnessPath, harness_policies, isolated_for_ingress
+from dbc_validate.analysis.live.pods import is_finished
+from dbc_validate.cluster.kubectl import ClusterError, Kubectl, one_line
+from dbc_validate.cluster.postgres_instances import read_credentials
 from dbc_validate.errors import InputError
 from dbc_validate.probes.failover_trials import FailoverLab, trial_count
 from dbc_validate.probes.failover_writer import CREATE_TABLE, TABLE
-from dbc_validate.tools import find_program
 
 if TYPE_CHECKING:
-    from dbc_validate.targets.base import Target
+    from dbc_validate.cluster.access import ClusterAccess
 
 DEFAULT_CLUSTER_TRIALS = 3
 # CloudNativePG's own e2e suite deletes the primary with a 1 s grace period ("quickDeletionPeriod").
 DEFAULT_GRACE_PERIOD_S = 1
+STOP_FILE = "/work/stop"
+CLUSTERS = f"clusters.{CNPG_GROUP}"
+NETWORK_POLICIES = "networkpolicies.networking.k8s.io"
 
 
-class KubectlError(RuntimeError):
-    pass
+@dataclass(frozen=True)
+class WriterLogin:
+    """Which Secret the writer logs in with and which database it writes to (never the password itself)."""
 
-
-class Kubectl:
-    """`kubectl` with a fixed prefix (binary, --kubeconfig, --context); output never includes secrets we read."""
-
-    def __init__(self, argv: Sequence[str]) -> None:
-        self.argv = list(argv)
-
-    def run(self, *args: str, stdin: str | None = None, timeout_s: float = 60.0) -> str:
-        done = subprocess.run(
-            [*self.argv, *args], input=stdin, capture_output=True, text=True, timeout=timeout_s, check=False
-        )
-        if done.returncode != 0:
-            raise KubectlError(f"kubectl {' '.join(args[:3])} failed: {' '.join(done.stderr.split())[:400]}")
-        return done.stdout
-
-    def json(self, *args: str) -> dict[str, Any]:
-        return json.loads(self.run(*args, "-o", "json"))
+    secret: str  # the Secret's name, in the Cluster's namespace
+    user: str
+    database: str
 
 
 class PodWriter:
-    """The writer pod: created at start, told to stop through a file, its log collected, then deleted."""
+    """The writer pod and the NetworkPolicies that let it through: applied together (policies first, so its
+    first connection is allowed), told to stop through a file, its log collected, then all deleted."""
 
-    def __init__(self, kubectl: Kubectl, manifest: dict[str, Any]) -> None:
+    def __init__(self, kubectl: Kubectl, pod: Mapping[str, Any], policies: Sequence[Mapping[str, Any]]) -> None:
         self.kubectl = kubectl
-        self.manifest = manifest
-        self.name = manifest["metadata"]["name"]
-        self.namespace = manifest["metadata"]["namespace"]
+        self.pod = pod
+        self.policies = list(policies)
+        self.name = str(pod["metadata"]["name"])
+        self.namespace = str(pod["metadata"]["namespace"])
+        # What is still to be deleted, pod first (it stops writing before its policies go).
+        self._objects = [("pod", self.name), *(("networkpolicy", str(p["metadata"]["name"])) for p in self.policies)]
         self._polled = 0.0
         self._acks = 0
         self._last_ack = 0.0
         self._text: str | None = None
 
     def start(self) -> PodWriter:
-        self.kubectl.run("apply", "-f", "-", stdin=json.dumps(self.manifest))
+        self.kubectl.apply([*self.policies, self.pod])
         return self
 
     def _logs(self) -> str:
-        return self.kubectl.run("logs", "-n", self.namespace, self.name, "-c", "writer")
+        return self.kubectl.run(["logs", "-n", self.namespace, self.name, "-c", "writer"], timeout_s=60.0).stdout
 
     def _poll(self) -> None:
         if time.monotonic() - self._polled < 0.5:
@@ -79,11 +85,10 @@ class PodWriter:
         self._polled = time.monotonic()
         try:
             text = self._logs()
-        except KubectlError:
+        except ClusterError:
             return  # not started yet
         complete = text[: text.rfind("\n") + 1]  # the last line may still be being written
-        attempts = parse_writer_log(complete).attempts
-        acked = [a.done for a in attempts if a.acked]
+        acked = [a.done for a in parse_writer_log(complete).attempts if a.acked]
         self._acks, self._last_ack = len(acked), max(acked, default=0.0)
 
     @property
@@ -100,11 +105,11 @@ class PodWriter:
         if self._text is not None:
             return self._text
         try:
-            self.kubectl.run("exec", "-n", self.namespace, self.name, "-c", "writer", "--", "touch", "/work/stop")
+            self.kubectl.exec(self.namespace, self.name, "writer", ["touch", STOP_FILE], timeout_s=30.0)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                phase = self.kubectl.json("get", "pod", "-n", self.namespace, self.name).get("status", {}).get("phase")
-                if phase in ("Succeeded", "Failed"):
+                pod = self.kubectl.get("pod", self.name, self.namespace)
+                if pod is None or is_finished(pod):
                     break
                 time.sleep(0.5)
             self._text = self._logs()
@@ -113,78 +118,120 @@ class PodWriter:
         return self._text
 
     def delete(self) -> None:
-        with contextlib.suppress(KubectlError):  # activeDeadlineSeconds removes it eventually
-            self.kubectl.run("delete", "pod", "-n", self.namespace, self.name, "--ignore-not-found", "--wait=false")
+        """Delete the pod and its policies; what fails stays listed for the next call (the cleanup's)."""
+        remaining = []
+        for resource, name in self._objects:
+            try:
+                self.kubectl.delete(resource, name, self.namespace)
+            except ClusterError:
+                remaining.append((resource, name))  # the pod's activeDeadlineSeconds still ends the writer
+        self._objects = remaining
 
 
 class CnpgBackend:
     """FailoverBackend over a live CloudNativePG Cluster."""
 
-    def __init__(self, kubectl: Kubectl, cluster: Any, grace_period_s: int = DEFAULT_GRACE_PERIOD_S) -> None:
+    def __init__(
+        self,
+        kubectl: Kubectl,
+        cluster: CnpgCluster,
+        grace_period_s: int = DEFAULT_GRACE_PERIOD_S,
+        progress: Callable[[str], None] = lambda line: None,
+    ) -> None:
         self.kubectl = kubectl
+        self.cluster = cluster
         self.namespace, self.name = cluster.namespace, cluster.name
-        self.image = cnpg.cluster_image(cluster)
-        self.secret = cnpg.app_secret(cluster)
-        self.database = cnpg.app_database(cluster)
         self.grace_period_s = grace_period_s
-        self.description = f"CloudNativePG cluster {self.namespace}/{self.name}"
+        self.progress = progress
+        self.description = f"CloudNativePG cluster {cluster.ref}"
         self._writers: list[PodWriter] = []
+        self._login: WriterLogin | None = None
+        self._isolated: bool | None = None
 
     def _status(self) -> cnpg.ClusterStatus:
-        return cnpg.cluster_status(self.kubectl.json("get", f"clusters.{cnpg.GROUP}", "-n", self.namespace, self.name))
+        return cnpg.cluster_status(self.kubectl.json(["get", CLUSTERS, "-n", self.namespace, self.name]))
 
-    def _labelled_primaries(self) -> list[str]:
-        pods = self.kubectl.json("get", "pods", "-n", self.namespace, "-l", f"{cnpg.LABEL_CLUSTER}={self.name}")
-        return cnpg.primary_pods(pods.get("items") or [], self.name)
+    def _pods(self) -> list[dict[str, Any]]:
+        return self.kubectl.items("pods", self.namespace, selector=f"{CLUSTER_LABEL}={self.name}")
 
     def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        status = None
+        reason: str | None = "not checked"
         while time.monotonic() < deadline:
-            status = self._status()
-            if status.healthy() and self._labelled_primaries() == [status.current_primary]:
+            reason = cnpg.unready_reason(self._status(), instances_of(self.cluster, self._pods()))
+            if reason is None:
                 return
             time.sleep(1)
-        raise KubectlError(
-            f"{self.description} not healthy after {timeout_s:.0f} s: {status.summary() if status else ''}"
-        )
+        raise ClusterError(f"{self.description} not healthy after {timeout_s:.0f} s: {reason}")
 
     def observe(self) -> TopologyEvent | None:
         try:
             return cnpg.observation(self._status(), time.time())
-        except (KubectlError, subprocess.TimeoutExpired, ValueError):
+        except (ClusterError, ValueError):
             return None
 
+    def login(self) -> WriterLogin:
+        """The Secret the `postgres` capability would log in with (the owner's, else the superuser's)."""
+        if self._login is None:
+            credentials = read_credentials(self.kubectl, self.cluster)
+            self._login = WriterLogin(credentials.secret.split("/", 1)[1], credentials.user, credentials.database)
+        return self._login
+
+    def instances_isolated(self) -> bool:
+        """Whether the Cluster's pods are isolated for ingress already (then the writer needs an ingress rule)."""
+        if self._isolated is None:
+            policies = self.kubectl.items(NETWORK_POLICIES, self.namespace)
+            self._isolated = isolated_for_ingress(policies, self._pods())
+        return self._isolated
+
     def start_writer(self, run_id: str) -> PodWriter:
-        manifest = cnpg.writer_pod(
-            name=f"dbc-failover-writer-{run_id}",
+        login = self.login()
+        name = f"{cnpg.WRITER_NAME}-{run_id}"
+        pod = cnpg.writer_pod(
+            name=name,
             namespace=self.namespace,
             cluster=self.name,
-            image=self.image,
-            secret=self.secret,
+            image=self.cluster.image,
+            secret=login.secret,
+            database=login.database,
             run_id=run_id,
             script=cnpg.writer_script(TABLE, CREATE_TABLE),
         )
-        writer = PodWriter(self.kubectl, manifest).start()
-        self._writers.append(writer)
-        return writer
+        path = HarnessPath(self.namespace, name, cnpg.writer_labels(run_id), {CLUSTER_LABEL: self.name}, POSTGRES_PORT)
+        policies = harness_policies(path, self.instances_isolated())
+        writer = PodWriter(self.kubectl, pod, policies)
+        self._writers.append(writer)  # listed before anything is applied: a half-made writer is still removed
+        self.progress(
+            f"failover: writer pod {self.namespace}/{name} (user {login.user} from Secret {login.secret}) with "
+            f"NetworkPolicies {', '.join(p['metadata']['name'] for p in policies)} for its lifetime"
+        )
+        return writer.start()
 
     def inject(self, primary: str, graceful: bool) -> tuple[float, str]:
         if graceful:
             target = cnpg.switchover_candidate(self._status())
             if target is None:
-                raise KubectlError(f"{self.description}: no healthy replica to switch over to")
+                raise ClusterError(f"{self.description}: no healthy replica to switch over to")
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             patch = json.dumps(cnpg.switchover_status_patch(target, stamp))
             at = time.time()
             self.kubectl.run(
-                "patch", f"clusters.{cnpg.GROUP}", self.name, "-n", self.namespace,
-                "--subresource=status", "--type=merge", "-p", patch,
-            )  # fmt: skip
+                [
+                    "patch",
+                    CLUSTERS,
+                    self.name,
+                    "-n",
+                    self.namespace,
+                    "--subresource=status",
+                    "--type=merge",
+                    "-p",
+                    patch,
+                ]
+            )
             return at, "switchover"
         at = time.time()
         self.kubectl.run(
-            "delete", "pod", primary, "-n", self.namespace, f"--grace-period={self.grace_period_s}", "--wait=false"
+            ["delete", "pod", primary, "-n", self.namespace, f"--grace-period={self.grace_period_s}", "--wait=false"]
         )
         return at, "delete pod"
 
@@ -194,44 +241,41 @@ class CnpgBackend:
     def present(self, run_id: str) -> dict[int, int]:
         primary = self._status().current_primary
         if primary is None:
-            raise KubectlError(f"{self.description}: no current primary to read the rows back from")
+            raise ClusterError(f"{self.description}: no current primary to read the rows back from")
         sql = cnpg.present_query(TABLE, run_id)
-        out = self.kubectl.run(
-            "exec", "-n", self.namespace, primary, "-c", cnpg.POSTGRES_CONTAINER, "--",
-            *cnpg.exec_psql(self.database, sql),
-        )  # fmt: skip
-        return dict(parse_writer_log(out).present or {})
+        command = cnpg.exec_psql(self.login().database, sql)
+        result = self.kubectl.exec(self.namespace, primary, cnpg.POSTGRES_CONTAINER, command, timeout_s=60.0)
+        if result.returncode != 0:
+            raise ClusterError(
+                f"{self.description}: reading the rows back in {primary} failed: {one_line(result.stderr)}"
+            )
+        return dict(parse_writer_log(result.stdout).present or {})
 
     def cleanup(self) -> None:
         for writer in self._writers:
-            writer.delete()
+            writer.delete()  # never raises: what cannot be deleted stays listed
 
 
-def provide_cnpg_failover_lab(
-    stack: ExitStack, target: Target, kubectl_argv: Sequence[str] | None = None
-) -> FailoverLab:
-    """The failover capability of a cluster target (wire it in the target's providers() at Scope.CLUSTER).
+def provide_cnpg_failover_lab(access: ClusterAccess, stack: ExitStack) -> FailoverLab:
+    """The `failover_lab` capability of kind, k3d and kubeconfig (ClusterTarget.capability_factories).
 
-    Refuses an existing cluster without --allow-destructive; `kubectl_argv` overrides how kubectl reaches
-    the cluster (kind/k3d targets pass their own kubeconfig or context).
+    Refuses an existing cluster without --allow-destructive (the plugin skips the suite there first).
     """
-    refusal = target.destructive_refusal()
+    refusal = access.destructive_refusal()
     if refusal:
         raise InputError(refusal, "pass --allow-destructive if this cluster may lose pods")
-    trials = trial_count(target.settings.option("--failover-trials"), DEFAULT_CLUSTER_TRIALS)
-    clusters = cnpg.cnpg_clusters(target.manifest_set())
+    trials = trial_count(access.options.get("--failover-trials"), DEFAULT_CLUSTER_TRIALS)
+    clusters = cnpg_clusters(access.manifest_set.objects)
     if not clusters:
         raise InputError(
             "the manifest set declares no CloudNativePG Cluster to fail over",
             "pass --manifests with the set that holds the postgresql.cnpg.io Cluster",
         )
-    if kubectl_argv is None:
-        kubeconfig = target.settings.kubeconfig
-        kubectl_argv = [find_program("kubectl"), *(["--kubeconfig", str(kubeconfig)] if kubeconfig else [])]
-    backend = CnpgBackend(Kubectl(kubectl_argv), clusters[0])
+    backend = CnpgBackend(access.kubectl, clusters[0], progress=access.progress)
     stack.callback(backend.cleanup)
     notes = [
         f"fault: delete the primary pod with --grace-period={backend.grace_period_s} (as CloudNativePG's e2e does); "
-        f"writer: a pod in {backend.namespace} writing through {backend.name}-rw with psql, one connection per attempt"
+        f"writer: a pod in {backend.namespace} writing through {backend.name}-rw with psql, one connection per "
+        "attempt, let through the namespace's NetworkPolicies by policies of its own that are deleted with it"
     ]
-    return FailoverLab(backend, trials, target.progress, notes=notes)
+    return FailoverLab(backend, trials, access.progress, notes=notes)

@@ -1,5 +1,6 @@
 """Cluster targets (kind, k3d, an existing kubeconfig): prerequisites checked before anything runs, the
-`cluster` capability (API access) and the table of the capabilities made from it (postgres, ingress, soak)."""
+`cluster` capability (API access) and the table of the capabilities made from it (postgres, failover_lab,
+ingress, soak)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ def _soak(access: ClusterAccess, stack: ExitStack) -> Any:
     from dbc_validate.probes.soak.cluster_subject import cluster_soak
 
     return cluster_soak(access, stack)
+
+
+def _failover_lab(access: ClusterAccess, stack: ExitStack) -> Any:
+    from dbc_validate.probes.cnpg_failover import provide_cnpg_failover_lab
+
+    return provide_cnpg_failover_lab(access, stack)
 
 
 def missing_prerequisites(
@@ -101,10 +108,11 @@ class ClusterTarget(Target):
 
     scope = Scope.CLUSTER
     # The providers table of kind, k3d and kubeconfig beyond the manifest set and the API: one entry per
-    # capability, factory(access, stack). failover_lab (issue 6) joins as one more entry.
+    # capability, factory(access, stack). failover_lab refuses kubeconfig without --allow-destructive itself.
     capability_factories: ClassVar[Mapping[Capability, ClusterCapabilityFactory]] = MappingProxyType(
         {
             Capability.POSTGRES: _postgres,
+            Capability.FAILOVER_LAB: _failover_lab,
             Capability.INGRESS: _ingress,
             Capability.SOAK: _soak,
         }
@@ -257,5 +265,15 @@ class ThrowawayClusterTarget(ClusterTarget):
             ) from None
         self.versions.update({f"addon {name}": version for name, version in record.addons.items()})
         return ClusterAccess(
-            self.name, kubectl, ms, pins, record, True, self.progress, stack, self.ingress_address(), self.versions
+            self.name,
+            kubectl,
+            ms,
+            pins,
+            record,
+            True,
+            self.progress,
+            stack,
+            self.ingress_address(),
+            self.versions,
+            self.settings.options,
         )

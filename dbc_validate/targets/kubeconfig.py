@@ -68,4 +68,5 @@ class KubeconfigTarget(ClusterTarget):
             self.progress,
             stack,
             versions=self.versions,
+            options=self.settings.options,
         )

@@ -50,6 +50,8 @@ class RecordingAccess:
         from dbc_validate.manifests.model import load_manifest_set
 
         self.target = target
+        self.allow_destructive = False
+        self.options: dict[str, Any] = {}
         self.pins = load_pins(ROOT)
         self.manifest_set = manifest_set or load_manifest_set(MANIFEST_SET)
         self.versions: dict[str, str] = {}
@@ -81,6 +83,11 @@ class RecordingAccess:
 
     def progress(self, line: str) -> None:
         self.lines.append(line)
+
+    def destructive_refusal(self) -> str | None:
+        from dbc_validate.analysis.live.safety import destructive_refusal
+
+        return destructive_refusal(self.target, self.allow_destructive)
 
     @property
     def app_namespaces(self) -> list[str]:

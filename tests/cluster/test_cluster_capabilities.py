@@ -118,6 +118,8 @@ def test_the_owners_secret_is_preferred_and_the_superuser_one_is_the_fallback(ki
     )
     broken = {"postgres-cluster-app": obj("secrets", "app_without_password"), "postgres-cluster-superuser": superuser}
     assert pick_credentials(cluster, broken).user == "postgres"
+    superuser["data"]["dbname"] = "Kg=="  # "*": CloudNativePG's superuser Secret names no database
+    assert pick_credentials(cluster, {"postgres-cluster-superuser": superuser}).database == "discourse"
 
 
 def test_an_initdb_secret_without_dbname_uses_the_clusters_database(fixture_cluster):

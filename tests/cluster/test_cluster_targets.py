@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -176,7 +177,8 @@ def test_capability_suites_on_kind_without_an_engine_fail_fast_in_one_line(pytes
     assert "Traceback" not in output and "passed" not in output and "skipped" not in output
 
 
-def test_kind_offers_postgres_ingress_and_soak_at_cluster_scope_made_from_its_api_access():
+def test_kind_offers_postgres_failover_ingress_and_soak_at_cluster_scope_made_from_its_api_access():
+    from dbc_validate.probes.failover_trials import FailoverLab
     from dbc_validate.probes.ingress_endpoint import IngressEndpoint
     from dbc_validate.scope import Scope
     from dbc_validate.settings import Settings
@@ -190,21 +192,37 @@ def test_kind_offers_postgres_ingress_and_soak_at_cluster_scope_made_from_its_ap
             self.connects += 1
             access = RecordingAccess(deployments=[obj("traefik", "deployment_ready")])
             access.manifest_set = self.manifest_set()
+            access.options = self.settings.options
             return access
 
-    target = KindWithRecordedAccess(Settings(root=ROOT, target="kind"), lambda line: None)
+    settings = Settings(root=ROOT, target="kind", options={"--failover-trials": "4"})
+    target = KindWithRecordedAccess(settings, lambda line: None)
     scopes = target.capability_scopes()
     assert {c for c, s in scopes.items() if s is Scope.CLUSTER} == {
         Capability.CLUSTER,
         Capability.POSTGRES,
+        Capability.FAILOVER_LAB,
         Capability.INGRESS,
         Capability.SOAK,
     }
     assert scopes[Capability.MANIFEST_SET] is Scope.STATIC
     assert set(target.providers()) == set(scopes)
-    assert Capability.FAILOVER_LAB not in scopes  # issue 6 adds it as one entry of capability_factories
     endpoint = target.provide(Capability.INGRESS)
     assert isinstance(endpoint, IngressEndpoint) and endpoint.base_url == "http://127.0.0.1:8080"
     target.provide(Capability.SOAK)
+    lab = target.provide(Capability.FAILOVER_LAB)  # made without touching the cluster: the trials do that
+    assert isinstance(lab, FailoverLab) and lab.default_trials == 4
+    assert lab.description == "CloudNativePG cluster infra/postgres-cluster"
     assert target.connects == 1  # one API access per run, shared by every capability
     target.stop()
+
+
+def test_failover_lab_on_an_existing_cluster_is_refused_without_allow_destructive():
+    from dbc_validate.errors import InputError
+    from dbc_validate.probes.cnpg_failover import provide_cnpg_failover_lab
+
+    with pytest.raises(InputError, match="refused on an existing cluster"):
+        provide_cnpg_failover_lab(RecordingAccess(target="kubeconfig"), ExitStack())
+    allowed = RecordingAccess(target="kubeconfig")
+    allowed.allow_destructive = True
+    assert provide_cnpg_failover_lab(allowed, ExitStack()).default_trials == 3

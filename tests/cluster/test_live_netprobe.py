@@ -249,6 +249,11 @@ def test_probe_and_canary_containers_satisfy_the_restricted_profile():
     assert _restricted_violations({"securityContext": {"runAsNonRoot": True}}) != []  # the check itself can fail
 
 
+def test_the_canary_namespace_and_pods_are_marked_as_the_harness_s_own():
+    for obj in canary_objects("dbc-canary-x", "img"):
+        assert obj["metadata"]["labels"]["app.kubernetes.io/part-of"] == "dbc-validate", obj["kind"]
+
+
 def test_ephemeral_container_state_is_read_from_its_status():
     pod = objs("pods", "with_probe_terminated")[0]
     assert ephemeral_state(pod, "dbc-probe-a1b2c3") == "terminated"

@@ -124,11 +124,26 @@ def test_plan_lists_the_capabilities_a_cluster_target_offers_and_how(capsys):
         "manifest_set": "static",
         "cluster": "cluster",
         "postgres": "cluster",
+        "failover_lab": "cluster",
         "ingress": "cluster",
         "soak": "cluster",
     }
     assert "kubectl port-forward to svc ingress-system/traefik:80" in capabilities["ingress"]["how"]
     assert "<cluster>-app" in capabilities["postgres"]["how"] and "48 h" in capabilities["soak"]["how"]
+    assert "NetworkPolicies of its own" in capabilities["failover_lab"]["how"]
+
+
+def test_the_failover_suite_runs_on_kind_and_k3d_and_needs_allow_destructive_on_kubeconfig(capsys):
+    for target, extra, runs in (
+        ("kind", [], True),
+        ("k3d", [], True),
+        ("kubeconfig", [], False),
+        ("kubeconfig", ["--allow-destructive"], True),
+    ):
+        main(["plan", "--target", target, "--manifests", str(MANIFEST_SET), "--format", "json", *extra])
+        checks = json.loads(capsys.readouterr().out)["checks"]
+        planned = [c for c in checks if "/test_failover.py::" in c["test"]]
+        assert len(planned) == 2 and all(c["runs"] is runs for c in planned), (target, extra, planned)
 
 
 def test_the_cjk_split_and_soak_suites_now_run_on_cluster_targets(capsys):

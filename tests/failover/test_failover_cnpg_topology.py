@@ -1,4 +1,5 @@
-"""CloudNativePG logic on real-shaped objects: declared durability, status topology, primary pod, writer pod."""
+"""CloudNativePG logic on real-shaped objects: declared durability, status topology, when a trial may start, the
+writer pod."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import yaml
 
 from dbc_validate.analysis import cnpg_topology as cnpg
 from dbc_validate.analysis.failover_log import TrialLog, analyse_trial
+from dbc_validate.analysis.live.cnpg_instances import DEFAULT_IMAGE, CnpgCluster, cnpg_clusters, cnpg_instances
 from dbc_validate.manifests.model import load_manifest_set, to_object
 from dbc_validate.probes.failover_writer import CREATE_TABLE, TABLE
 
@@ -60,16 +62,14 @@ def test_a_set_without_a_cnpg_cluster_assumes_asynchronous_replication() -> None
 
 
 def test_application_secret_database_and_image_come_from_the_cluster_spec() -> None:
-    cluster = live("cluster-healthy.yaml")
-    assert cnpg.app_secret(cluster) == "discourse-db-credentials"
-    assert cnpg.app_database(cluster) == "discourse"
-    assert cnpg.cluster_image(cluster) == "ghcr.io/cloudnative-pg/postgresql:15"
-    plain = cluster_with({"instances": 3})
-    assert (cnpg.app_secret(plain), cnpg.app_database(plain), cnpg.cluster_image(plain)) == (
-        "pg-app",
-        "app",
-        cnpg.DEFAULT_IMAGE,
+    (cluster,) = cnpg_clusters([to_object(live("cluster-healthy.yaml"), "live")])
+    assert (cluster.app_secret, cluster.database, cluster.image) == (
+        "discourse-db-credentials",
+        "discourse",
+        "ghcr.io/cloudnative-pg/postgresql:15",
     )
+    (plain,) = cnpg_clusters([cluster_with({"instances": 3})])
+    assert (plain.app_secret, plain.database, plain.image) == ("pg-app", "app", DEFAULT_IMAGE)
 
 
 def test_status_topology_through_a_failover() -> None:
@@ -94,11 +94,43 @@ def test_status_topology_through_a_failover() -> None:
     assert figures.fault_to_new_primary_s == pytest.approx(3.0)
 
 
-def test_primary_pod_is_found_by_its_role_labels_ignoring_pods_being_deleted() -> None:
-    pods = live("pods.yaml")["items"]
-    assert cnpg.primary_pods(pods, "postgres-cluster") == ["postgres-cluster-2"]
-    assert cnpg.primary_pods(pods, "legacy-cluster") == ["legacy-cluster-1"]  # the deprecated `role` label
-    assert cnpg.primary_pods(pods, "missing") == []
+def _cluster(name: str) -> CnpgCluster:
+    return CnpgCluster("infra", name, 1, "app", f"{name}-app", f"{name}-superuser")
+
+
+def test_a_trial_starts_only_when_status_pods_and_primary_label_agree() -> None:
+    healthy = cnpg.cluster_status(live("cluster-healthy.yaml"))
+    declared = CnpgCluster("infra", "postgres-cluster", 3, "app", "postgres-cluster-app", "postgres-cluster-superuser")
+    during = live("pods.yaml")["items"]  # old primary being deleted, the promoted replica labelled primary
+    reason = cnpg.unready_reason(healthy, cnpg_instances(declared, during))
+    assert reason is not None and "pod postgres-cluster-1 is being deleted" in reason
+    assert "2 pod(s) labelled primary" in reason
+    promoted = cnpg.cluster_status(live("cluster-promoted.yaml"))
+    assert cnpg.unready_reason(promoted, cnpg_instances(declared, during)) == promoted.summary()  # status first
+    settled = [p for p in during if p["metadata"]["name"] != "postgres-cluster-1"]
+    settled.append(
+        {
+            "metadata": {
+                "name": "postgres-cluster-1",
+                "namespace": "infra",
+                "labels": {"cnpg.io/cluster": "postgres-cluster", "cnpg.io/instanceRole": "replica"},
+            },
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+        }
+    )
+    # Every pod back and ready, but the label names -2 while the status still says -1: not yet.
+    assert "while the status says postgres-cluster-1" in (
+        cnpg.unready_reason(healthy, cnpg_instances(declared, settled)) or ""
+    )
+    moved = {**live("cluster-healthy.yaml")}
+    moved["status"] = {**moved["status"], "currentPrimary": "postgres-cluster-2", "targetPrimary": "postgres-cluster-2"}
+    assert cnpg.unready_reason(cnpg.cluster_status(moved), cnpg_instances(declared, settled)) is None
+
+
+def test_the_legacy_role_label_still_names_the_primary() -> None:
+    found = cnpg_instances(_cluster("legacy-cluster"), live("pods.yaml")["items"])
+    assert [(i.pod, i.role) for i in found.instances] == [("legacy-cluster-1", "primary")]
+    assert found.problems == ()
 
 
 def test_switchover_goes_to_a_healthy_replica_with_the_promote_status_patch() -> None:
@@ -117,6 +149,7 @@ def test_writer_pod_reaches_the_rw_service_with_the_app_secret_and_meets_restric
         cluster="postgres-cluster",
         image="img:15",
         secret="postgres-cluster-app",
+        database="discourse",
         run_id="t1-abcd",
         script="true",
     )
@@ -125,13 +158,18 @@ def test_writer_pod_reaches_the_rw_service_with_the_app_secret_and_meets_restric
     assert env["PGHOST"]["value"] == "postgres-cluster-rw"
     assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "postgres-cluster-app", "key": "password"}
     assert "value" not in env["PGPASSWORD"]  # the password never appears in the manifest
+    assert env["PGDATABASE"]["value"] == "discourse"  # not the Secret's dbname: the superuser's says "*"
+    assert pod["metadata"]["labels"] == cnpg.writer_labels("t1-abcd")
+    assert pod["spec"]["automountServiceAccountToken"] is False
     security = container["securityContext"]
     assert security["allowPrivilegeEscalation"] is False
     assert security["capabilities"] == {"drop": ["ALL"]}
     assert pod["spec"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["spec"]["restartPolicy"] == "Never" and pod["spec"]["activeDeadlineSeconds"] > 0
     with pytest.raises(ValueError, match="run id"):
-        cnpg.writer_pod(name="w", namespace="n", cluster="c", image="i", secret="s", run_id="x'; drop table", script="")
+        cnpg.writer_pod(
+            name="w", namespace="n", cluster="c", image="i", secret="s", database="d", run_id="x'; drop", script=""
+        )
     with pytest.raises(ValueError, match="run id"):
         cnpg.present_query(TABLE, "1' or '1'='1")
 

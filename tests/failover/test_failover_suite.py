@@ -101,12 +101,19 @@ def test_suite_fails_the_criterion_when_a_write_gap_exceeds_the_threshold(pytest
 
 def test_existing_cluster_is_refused_without_allow_destructive(pytester: pytest.Pytester, tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
+    kubeconfig.write_text(  # a context that is not named like prod: only the destructive rule refuses it
+        "apiVersion: v1\nkind: Config\ncurrent-context: kind-dbc\n"
+        "contexts: [{name: kind-dbc, context: {cluster: kind-dbc}}]\n"
+        "clusters: [{name: kind-dbc, cluster: {server: 'https://127.0.0.1:6443'}}]\n"
+    )
+    (pytester.path / "fixtures").mkdir()
+    for name in ("addon-versions.yaml", "traefik-install.yaml"):  # the cluster targets' pins, read at preflight
+        shutil.copy(ROOT / "fixtures" / name, pytester.path / "fixtures")
     result, report = run_suite(
         pytester, "--target", "kubeconfig", "--kubeconfig", str(kubeconfig), "--manifests", str(FIXTURES / "async")
     )
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines(["*refusing a destructive test on an existing cluster*--allow-destructive*"])
+    result.stdout.fnmatch_lines(["*destructive test*refused on an existing cluster*--allow-destructive*"])
     assert failover(report)["status"] == "NOT_RUN"
 
 

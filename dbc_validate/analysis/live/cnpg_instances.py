@@ -4,6 +4,7 @@ The manifest set names the Clusters; the operator's pods carry `cnpg.io/cluster=
 `cnpg.io/podRole=instance` and `cnpg.io/instanceRole=primary|replica` (the legacy `role` label as a
 fallback). Credentials come from the Secret the operator generates for the application owner
 (`<cluster>-app`, or the `bootstrap.initdb.secret` the Cluster names), else the superuser Secret.
+The `postgres` capability and the failover suite's CNPG path both ask these questions here.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import binascii
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dbc_validate.analysis.live.pods import Obj, is_ready, labels_of, name_of, namespace_of, phase
+from dbc_validate.analysis.live.pods import Obj, is_ready, labels_of, meta, name_of, namespace_of, phase
 from dbc_validate.manifests.model import K8sObject
 
 CNPG_GROUP = "postgresql.cnpg.io"
 CLUSTER_LABEL = "cnpg.io/cluster"
-ROLE_LABELS = ("cnpg.io/instanceRole", "role")
+ROLE_LABELS = ("cnpg.io/instanceRole", "role")  # the second is the deprecated legacy label
 DEFAULT_DATABASE = "app"  # CloudNativePG's initdb default
+DEFAULT_IMAGE = "ghcr.io/cloudnative-pg/postgresql:15"  # used when the Cluster names no imageName
+POSTGRES_PORT = 5432  # every instance's PostgreSQL port (the -rw/-ro/-r Services' target too)
+ANY_DATABASE = "*"  # the superuser Secret's dbname: no database in particular
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class CnpgCluster:
     database: str
     app_secret: str
     superuser_secret: str
+    image: str = DEFAULT_IMAGE
 
     @property
     def ref(self) -> str:
@@ -43,11 +48,14 @@ class CnpgCluster:
         return (self.app_secret, self.superuser_secret)
 
 
+def cnpg_cluster_objects(objects: Iterable[K8sObject]) -> list[K8sObject]:
+    """The CloudNativePG Cluster objects of a manifest set, in document order."""
+    return [o for o in objects if o.kind == "Cluster" and o.group == CNPG_GROUP]
+
+
 def cnpg_clusters(objects: Iterable[K8sObject]) -> list[CnpgCluster]:
     found = []
-    for obj in objects:
-        if obj.kind != "Cluster" or obj.group != CNPG_GROUP:
-            continue
+    for obj in cnpg_cluster_objects(objects):
         initdb = ((obj.spec.get("bootstrap") or {}).get("initdb")) or {}
         found.append(
             CnpgCluster(
@@ -57,6 +65,7 @@ def cnpg_clusters(objects: Iterable[K8sObject]) -> list[CnpgCluster]:
                 database=str(initdb.get("database") or DEFAULT_DATABASE),
                 app_secret=str((initdb.get("secret") or {}).get("name") or f"{obj.name}-app"),
                 superuser_secret=str((obj.spec.get("superuserSecret") or {}).get("name") or f"{obj.name}-superuser"),
+                image=str(obj.spec.get("imageName") or DEFAULT_IMAGE),
             )
         )
     return found
@@ -99,7 +108,8 @@ def cnpg_instances(cluster: CnpgCluster, pods: Sequence[Obj]) -> InstanceList:
         (CnpgInstance(cluster.ref, namespace_of(p), name_of(p), _role(p)) for p in mine),
         key=lambda i: (i.role != "primary", i.pod),
     )
-    problems = [f"{cluster.ref}: pod {name_of(p)} is not ready (phase {phase(p)})" for p in mine if not is_ready(p)]
+    problems = [f"{cluster.ref}: pod {name_of(p)} is being deleted" for p in mine if meta(p).get("deletionTimestamp")]
+    problems += [f"{cluster.ref}: pod {name_of(p)} is not ready (phase {phase(p)})" for p in mine if not is_ready(p)]
     if len(mine) < cluster.instances:
         problems.append(f"{cluster.ref}: {len(mine)} instance pod(s) found, the Cluster declares {cluster.instances}")
     primaries = [i.pod for i in instances if i.role == "primary"]
@@ -140,6 +150,7 @@ def pick_credentials(cluster: CnpgCluster, secrets: Mapping[str, Obj | None]) ->
         if not user or not password:
             tried.append(f"{name} (no username/password)")
             continue
-        database = _decoded(data, "dbname") or cluster.database
+        dbname = _decoded(data, "dbname")
+        database = dbname if dbname and dbname != ANY_DATABASE else cluster.database
         return Credentials(user, password, database, f"{cluster.namespace}/{name}")
     raise LookupError(f"no usable credentials for {cluster.ref}: tried {', '.join(tried)}")

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.live.harness_policies import HARNESS_LABELS
 from dbc_validate.analysis.live.pods import Obj, is_ready, labels_of, name_of, namespace_of, pod_ip
 
 DNS_PORT = 53
@@ -392,7 +393,7 @@ def _restricted_pod(namespace: str, name: str, image: str, args: list[str], role
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "labels": {"dbc-validate/canary": role}},
+        "metadata": {"name": name, "namespace": namespace, "labels": {"dbc-validate/canary": role, **HARNESS_LABELS}},
         "spec": {
             "automountServiceAccountToken": False,
             "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -407,7 +408,10 @@ def canary_objects(namespace: str, image: str) -> list[dict[str, Any]]:
         {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}},
+            "metadata": {
+                "name": namespace,
+                "labels": {"pod-security.kubernetes.io/enforce": "restricted", **HARNESS_LABELS},
+            },
         },
         _restricted_pod(namespace, "server", image, ["netexec", f"--http-port={CANARY_PORT}"], "server"),
         _restricted_pod(namespace, "client", image, ["pause"], "client"),

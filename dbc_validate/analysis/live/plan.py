@@ -63,6 +63,13 @@ CAPABILITY_HOW = {
         "each through its own kubectl port-forward; credentials from the operator's Secret (<cluster>-app or the "
         "initdb secret, else <cluster>-superuser), never printed"
     ),
+    "failover_lab": (
+        "the set's first CloudNativePG Cluster: its primary pod deleted with --grace-period=1 (a switchover through "
+        "the status patch `kubectl cnpg promote` applies), topology from the Cluster's status; the writer is a pod in "
+        "the Cluster's namespace writing through <cluster>-rw, let through default-deny by NetworkPolicies of its own "
+        "(egress to the instances on 5432 and kube-dns on 53; ingress on the instances when they are isolated), "
+        "deleted with it; destructive (kubeconfig needs --allow-destructive)"
+    ),
     "ingress": (
         "the cluster's Traefik ({ingress}), replicas from its Deployment, metrics through a port-forward to its "
         "metrics port, leaf services <namespace>-<service>-<port>@kubernetescrd"
