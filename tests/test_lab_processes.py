@@ -8,7 +8,15 @@ import time
 from pathlib import Path
 
 from dbc_validate.labs.postgres_binaries import find_pg_binaries, ordered_candidates
-from dbc_validate.labs.processes import LabProcess, free_ports, wait_for_port
+from dbc_validate.labs.processes import (
+    OWNER_FILE,
+    LabProcess,
+    abandoned,
+    free_ports,
+    process_identity,
+    sweep_abandoned_lab_directories,
+    wait_for_port,
+)
 
 
 def alive(pid: int) -> bool:
@@ -83,3 +91,26 @@ def test_postgresql_server_binaries_are_found_on_this_machine() -> None:
     binaries = find_pg_binaries()
     assert (binaries.bindir / "initdb").is_file()
     assert binaries.major >= 13
+
+
+def test_a_folder_whose_owner_died_is_swept_and_a_live_owners_is_kept(tmp_path: Path) -> None:
+    dead = LabProcess("short", ["true"], log_path=tmp_path / "log").start()
+    while dead.alive():
+        time.sleep(0.05)
+    abandoned_folder = tmp_path / "dbc-soak-dead"
+    live_folder = tmp_path / "dbc-soak-live"
+    foreign_folder = tmp_path / "dbc-unknown"
+    for folder in (abandoned_folder, live_folder, foreign_folder):
+        folder.mkdir()
+    (abandoned_folder / OWNER_FILE).write_text(f"{dead.pid} 12345")
+    (live_folder / OWNER_FILE).write_text(process_identity(os.getpid()) or "")
+    assert sweep_abandoned_lab_directories(tmp_path) == [abandoned_folder]
+    assert not abandoned_folder.exists() and live_folder.exists() and foreign_folder.exists()
+
+
+def test_a_reused_pid_is_not_mistaken_for_the_owner() -> None:
+    me = process_identity(os.getpid())
+    assert me is not None
+    assert not abandoned(me)
+    assert abandoned(f"{os.getpid()} 1")  # same pid, another start time: the owner is gone
+    assert not abandoned(None) and not abandoned("")

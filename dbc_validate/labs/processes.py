@@ -182,9 +182,53 @@ def _stop_everything() -> None:
             _CLEANUPS.pop()()
 
 
+OWNER_FILE = ".dbc-owner"  # "<pid> <process start time>" of the harness process that made the folder
+
+
+def process_identity(pid: int) -> str | None:
+    """ "pid starttime" of a live process (the start time tells a reused pid apart), None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else f"{pid} {fields[19]}"
+
+
+def abandoned(owner: str | None, identity: Callable[[int], str | None] = process_identity) -> bool:
+    """True when the folder's owner record names a process that no longer runs (pure given `identity`)."""
+    if not owner:
+        return False  # no record: not ours to judge
+    pid_text = owner.split()[0]
+    return pid_text.isdigit() and identity(int(pid_text)) != owner.strip()
+
+
+def sweep_abandoned_lab_directories(root: Path | None = None) -> list[Path]:
+    """Remove lab folders left by a harness that was killed with SIGKILL (atexit never ran for it)."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob("dbc-*"):
+        try:
+            owner = (folder / OWNER_FILE).read_text()
+        except OSError:
+            continue
+        if abandoned(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+_swept = False
+
+
 def lab_directory(prefix: str) -> Path:
-    """A fresh temporary folder for one lab; removed by `remove_directory` or at exit."""
+    """A fresh temporary folder for one lab; removed by `remove_directory` or at exit (or, after a SIGKILL,
+    by the next run's sweep)."""
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep_abandoned_lab_directories()
     path = Path(tempfile.mkdtemp(prefix=f"dbc-{prefix}-"))
+    (path / OWNER_FILE).write_text(process_identity(os.getpid()) or "")
     register_cleanup(functools.partial(shutil.rmtree, path, ignore_errors=True))
     return path
 
