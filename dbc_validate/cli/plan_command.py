@@ -25,9 +25,10 @@ from dbc_validate.analysis.live.plan import (
     render_plan,
 )
 from dbc_validate.analysis.live.safety import lifecycle, prod_context_refusal
-from dbc_validate.analysis.live.secrets import secrets_to_generate
+from dbc_validate.analysis.live.secrets import secret_plan
 from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, read_yaml, referenced_images
 from dbc_validate.errors import InputError, ManifestError
+from dbc_validate.manifests.deploy_time_secrets import load_deploy_time_secrets
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
 from dbc_validate.targets.cluster import DEFAULT_CLUSTER_NAME, cluster_capability_scopes
 
@@ -158,7 +159,7 @@ def build(args: argparse.Namespace, root: Path) -> Plan:
             (r.image, r.context, load.format(image=r.image, name=args.cluster_name))
             for r in images_to_build(pins.images, referenced_images(ms.objects))
         ]
-        plan.secrets = secrets_to_generate(ms)
+        plan.secrets = secret_plan(ms, load_deploy_time_secrets(ms.source, root), args.target)
         served = pins.served_groups(args.target, args.with_observability)
         plan.apply = apply_plan([o for o in ms.objects if o.kind != "SealedSecret"], served)
         if ms.of_kind("SealedSecret"):

@@ -25,12 +25,14 @@ from dbc_validate.analysis.live.addon_manifests import (
 from dbc_validate.analysis.live.apply_order import ApplyPlan, apply_plan
 from dbc_validate.analysis.live.pods import restart_counts
 from dbc_validate.analysis.live.readiness import WAITED_KINDS
-from dbc_validate.analysis.live.secrets import digests_of, generate_values, secrets_to_generate
+from dbc_validate.analysis.live.secrets import SecretPlan, digests_of, generate_values, secret_plan
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl
 from dbc_validate.cluster.lifecycle import ClusterCli, run_tool
 from dbc_validate.cluster.pins import Addon, Pins, images_to_build, referenced_images
 from dbc_validate.cluster.sealing import public_key_from_cert, sealed_secret
 from dbc_validate.cluster.waits import wait_ready
+from dbc_validate.errors import InputError
+from dbc_validate.manifests.deploy_time_secrets import FILE_NAME, load_deploy_time_secrets
 from dbc_validate.manifests.model import ManifestSet
 
 SEALED_SECRETS_SERVICE = ("kube-system", "sealed-secrets-controller")
@@ -39,6 +41,21 @@ _ALPHABET = string.ascii_letters + string.digits
 
 def random_token(length: int) -> str:
     return "".join(random_source.choice(_ALPHABET) for _ in range(length))
+
+
+def deploy_secret_plan(ms: ManifestSet, root: Path, overlay: str) -> SecretPlan:
+    """The test secrets a kind/k3d deploy of `ms` as `overlay` generates, from the set's deploy-time-secrets.yaml
+    when it has one. A Secret (or key) a workload reads that nothing provides is refused here, before anything is
+    created or applied: the workload would not start (CreateContainerConfigError)."""
+    plan = secret_plan(ms, load_deploy_time_secrets(ms.source, root), overlay)
+    if plan.undeclared:
+        raise InputError(
+            f"workloads of {ms.source} read Secrets that the {overlay} deploy would not provide: "
+            f"{'; '.join(str(u) for u in plan.undeclared)} (test secrets {plan.basis})",
+            f"declare them in {FILE_NAME} (an entry with overlay {overlay} and the keys in `data`), "
+            "or add them to the manifest set",
+        )
+    return plan
 
 
 @dataclass
@@ -144,9 +161,9 @@ class Deployer:
             self.cli.load_image(recipe.image)
             self.record.images.append(recipe.image)
 
-    def sealed_test_secrets(self, ms: ManifestSet) -> list[dict[str, Any]]:
-        """Fresh values for every secret the set needs, sealed with this cluster's controller certificate."""
-        specs = secrets_to_generate(ms)
+    def sealed_test_secrets(self, plan: SecretPlan) -> list[dict[str, Any]]:
+        """Fresh values for every secret of the plan, sealed with this cluster's controller certificate."""
+        specs = plan.specs
         if not specs:
             return []
         ns, name = SEALED_SECRETS_SERVICE
@@ -157,7 +174,9 @@ class Deployer:
         key = public_key_from_cert(cert)
         values = generate_values(specs, random_token)
         self.record.secret_digests = digests_of(values)
-        self.progress(f"sealed {len(specs)} test secret(s) with the controller's certificate (values kept in memory)")
+        self.progress(
+            f"sealed {len(specs)} test secret(s) {plan.basis} with the controller's certificate (values kept in memory)"
+        )
         return [sealed_secret(spec, values[spec.ref], key) for spec in specs]
 
     # ---- the manifest set ----------------------------------------------------------------------------
@@ -184,10 +203,10 @@ class Deployer:
                 expected += [f"SealedSecret/{s['metadata']['namespace']}/{s['metadata']['name']}" for s in sealed]
             wait_ready(self.kubectl, namespaces, expected, self.progress, what=f"phase {phase.name}")
 
-    def deploy(self, ms: ManifestSet) -> DeployRecord:
+    def deploy(self, ms: ManifestSet, secrets: SecretPlan) -> DeployRecord:
         self.install_addons()
         self.build_and_load_images(ms)
-        sealed = self.sealed_test_secrets(ms)
+        sealed = self.sealed_test_secrets(secrets)
         self.apply_manifests(ms, sealed)
         pods = [p for ns in ms.namespaces for p in self.kubectl.items("pods", ns)]
         self.record.baseline_restarts = restart_counts(pods)

@@ -19,6 +19,7 @@ from dbc_validate.tools import INSTALL_HINTS
 
 if TYPE_CHECKING:
     from dbc_validate.analysis.live.cluster_ingress import HostAddress
+    from dbc_validate.analysis.live.secrets import SecretPlan
     from dbc_validate.cluster.access import ClusterAccess
     from dbc_validate.cluster.pins import Pins
 
@@ -213,6 +214,14 @@ class ThrowawayClusterTarget(ClusterTarget):
     def preflight(self) -> None:
         super().preflight()
         self.ingress_address()  # a cluster config that does not expose Traefik is bad input: say so first
+        self.secret_plan()  # a Secret a workload needs and the deploy would not provide: say so before creating
+
+    def secret_plan(self) -> SecretPlan:
+        """The test secrets the deploy generates (the set's deploy-time-secrets.yaml, filtered by this target's
+        name as the overlay); raises InputError for a Secret a workload reads that nothing provides."""
+        from dbc_validate.cluster.deploy import deploy_secret_plan
+
+        return deploy_secret_plan(self.manifest_set(), self.settings.root, self.name)
 
     def ingress_address(self) -> HostAddress:
         """The host address the cluster config maps to Traefik's web NodePort (fixtures/traefik-install.yaml)."""
@@ -243,6 +252,7 @@ class ThrowawayClusterTarget(ClusterTarget):
         cli = self.make_cli()
         kubeconfig = lab_directory(f"{self.name}-kubeconfig") / "kubeconfig"
         ms = self.manifest_set()
+        secrets = self.secret_plan()
         bring_up(
             cli,
             self.settings.root / pin.config,
@@ -256,7 +266,7 @@ class ThrowawayClusterTarget(ClusterTarget):
         kubectl = Kubectl(find_program("kubectl"), kubeconfig)
         deployer = Deployer(kubectl, cli, pins, self.name, self.settings.root, self.with_observability, self.progress)
         try:
-            record = deployer.deploy(ms)
+            record = deployer.deploy(ms, secrets)
         except ClusterError as exc:
             bundle, warnings = collect_bundle(kubectl, ms.namespaces, self.diagnostics_folder())
             recent = f"; latest warnings: {' | '.join(warnings[-3:])}" if warnings else ""

@@ -21,6 +21,29 @@ def _file(name: str) -> dict[str, Any]:
     return yaml.safe_load((FIXTURES / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
+def self_signed_cert(key: Any) -> bytes:
+    """A PEM certificate for `key`, shaped like the one a Sealed Secrets controller serves at /v1/cert.pem."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sealed-secret")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
 def obj(file: str, name: str) -> Any:
     return copy.deepcopy(_file(file)[name])
 

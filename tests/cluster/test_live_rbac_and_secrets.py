@@ -25,8 +25,10 @@ from dbc_validate.analysis.live.secrets import (
     digests_of,
     generate_values,
     sealed_secret_findings,
+    secret_plan,
     secrets_to_generate,
 )
+from dbc_validate.manifests.deploy_time_secrets import parse_deploy_time_secrets
 from dbc_validate.manifests.model import load_manifest_set
 
 WORDPRESS = Subject("prod", "wordpress")
@@ -121,7 +123,7 @@ def test_a_declared_grant_refused_live_is_a_finding(ms):
     assert "is refused list configmaps in prod although" in rbac_findings([cell])[0].problem
 
 
-def test_secrets_to_generate_cover_sealed_secrets_and_unprovided_references(ms):
+def test_without_a_declaration_the_plan_covers_sealed_secrets_and_unprovided_references(ms):
     specs = {s.ref: s for s in secrets_to_generate(ms)}
     assert set(specs) == {"infra/discourse-db", "infra/mysql-credentials", "prod/wordpress-db"}
     assert specs["infra/mysql-credentials"].keys == ("password", "root-password")
@@ -131,7 +133,7 @@ def test_secrets_to_generate_cover_sealed_secrets_and_unprovided_references(ms):
     assert discourse.type == "kubernetes.io/basic-auth" and discourse.fixed == {"username": "discourse"}
 
 
-def test_generated_values_share_a_value_per_key_name_and_fix_user_names(ms):
+def test_without_a_declaration_values_are_shared_per_key_name_and_user_names_fixed(ms):
     specs = secrets_to_generate(ms)
     counter = iter(range(100))
     values = generate_values(specs, lambda n: f"t{next(counter)}".ljust(n, "x"))
@@ -142,6 +144,33 @@ def test_generated_values_share_a_value_per_key_name_and_fix_user_names(ms):
     assert all(len(v) == 24 for v in values["infra/mysql-credentials"].values())
     digests = digests_of(values)
     assert digests["infra/mysql-credentials"]["password"] == digest(values["infra/mysql-credentials"]["password"])
+
+
+def test_a_declared_cnpg_initdb_secret_keeps_the_owner_as_user_name_and_its_basic_auth_type(ms):
+    declared = parse_deploy_time_secrets(
+        "values: {discourse-user: {generated: true}, discourse-password: {generated: true}}\n"
+        "secrets:\n"
+        "  - {namespace: infra, name: discourse-db, overlays: [kind],"
+        " data: {username: discourse-user, password: discourse-password}}\n",
+        "declared.yaml",
+    )
+    plan = secret_plan(ms, declared, "kind")
+    spec = next(s for s in plan.specs if s.ref == "infra/discourse-db")
+    assert spec.type == "kubernetes.io/basic-auth" and spec.fixed == {"username": "discourse"}
+    values = generate_values(plan.specs, lambda n: "r" * n)["infra/discourse-db"]
+    assert values == {"username": "discourse", "password": "r" * 24}
+    # Only declared secrets are generated; the others are reported, the SealedSecret too (not applied here).
+    assert {f"{u.namespace}/{u.name}" for u in plan.undeclared} == {"infra/mysql-credentials", "prod/wordpress-db"}
+    password_only = parse_deploy_time_secrets(
+        "values: {p: {generated: true}}\nsecrets: [{namespace: infra, name: discourse-db, overlays: [kind],"
+        " data: {password: p}}]\n",
+        "declared.yaml",
+    )
+    missing = [str(u) for u in secret_plan(ms, password_only, "kind").undeclared]
+    assert (
+        "keys username of infra/discourse-db (used by Cluster/infra/postgres-cluster, Job/infra/discourse-init)"
+        in missing
+    )
 
 
 def test_synced_sealed_secret_with_its_owned_secret_and_expected_values_passes():

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import datetime
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cluster_fixtures import self_signed_cert
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
 
 from dbc_validate.analysis.live.secrets import SecretSpec
 from dbc_validate.cluster.sealing import (
@@ -20,22 +17,6 @@ from dbc_validate.cluster.sealing import (
     sealed_secret,
 )
 from dbc_validate.errors import InputError
-
-
-def _cert(key) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sealed-secret")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +47,7 @@ def test_the_controller_algorithm_opens_it_with_the_same_label_only(controller_k
 
 
 def test_sealed_secret_object_carries_each_key_sealed_for_its_namespace_and_name(controller_key):
-    key = public_key_from_cert(_cert(controller_key))
+    key = public_key_from_cert(self_signed_cert(controller_key))
     spec = SecretSpec("infra", "mysql-credentials", ("password", "root-password"), "Opaque", {"app": "mysql"})
     obj = sealed_secret(spec, {"password": "plain-value-one", "root-password": "p2"}, key)
     assert obj["apiVersion"] == "bitnami.com/v1alpha1" and obj["kind"] == "SealedSecret"
@@ -87,4 +68,4 @@ def test_a_non_rsa_or_garbled_certificate_is_refused():
     with pytest.raises(InputError, match="not a PEM"):
         public_key_from_cert(b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
     with pytest.raises(InputError, match="RSA"):
-        public_key_from_cert(_cert(ec.generate_private_key(ec.SECP256R1())))
+        public_key_from_cert(self_signed_cert(ec.generate_private_key(ec.SECP256R1())))

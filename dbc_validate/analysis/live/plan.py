@@ -9,7 +9,7 @@ from typing import Any
 
 from dbc_validate.analysis.live.apply_order import ApplyPlan
 from dbc_validate.analysis.live.safety import destructive_refusal
-from dbc_validate.analysis.live.secrets import SecretSpec
+from dbc_validate.analysis.live.secrets import SecretPlan, shared_values
 from dbc_validate.criteria import by_id
 
 
@@ -111,7 +111,7 @@ class Plan:
     cluster_config: str = ""  # the config file's text, printed as is
     addons: list[AddonLine] = field(default_factory=list)
     images: list[tuple[str, str, str]] = field(default_factory=list)  # image, build context, load command
-    secrets: list[SecretSpec] = field(default_factory=list)
+    secrets: SecretPlan | None = None
     apply: ApplyPlan | None = None
     manifests_note: str = ""
     capabilities: list[CapabilityLine] = field(default_factory=list)
@@ -126,7 +126,14 @@ class Plan:
             "addons": [a.__dict__ | {"sources": list(a.sources)} for a in self.addons],
             "images": [{"image": i, "context": c, "load": load} for i, c, load in self.images],
             "secrets": [
-                {"secret": s.ref, "keys": list(s.keys), "type": s.type, "source": s.source} for s in self.secrets
+                {"secret": s.ref, "keys": list(s.keys), "type": s.type, "source": s.source}
+                | ({"value_names": dict(s.value_names)} if s.value_names else {})
+                for s in (self.secrets.specs if self.secrets else ())
+            ],
+            "secrets_basis": self.secrets.basis if self.secrets else "",
+            "secrets_referenced_but_not_declared": [
+                {"secret": f"{u.namespace}/{u.name}", "keys": list(u.keys), "used_by": list(u.used_by)}
+                for u in (self.secrets.undeclared if self.secrets else ())
             ],
             "apply": [
                 {"phase": p.name, "why": p.why, "objects": [o.ref for o in p.objects]}
@@ -147,6 +154,21 @@ def _indent(text: str, prefix: str = "    ") -> list[str]:
     return [prefix + line if line else "" for line in text.rstrip().splitlines()]
 
 
+def _secret_lines(secrets: SecretPlan | None) -> list[str]:
+    if secrets is None:
+        return ["  none"]
+    out = [f"  {secrets.basis}"]
+    out += [f"  {s.ref}: keys {', '.join(s.keys) or '(none)'} [{s.type}] ({s.source})" for s in secrets.specs] or [
+        "  none"
+    ]
+    out += [f"  shared value {name}: {', '.join(where)}" for name, where in shared_values(secrets.specs).items()]
+    out += [
+        f"  referenced but not declared: {u} -- the deploy refuses to start until it is declared"
+        for u in secrets.undeclared
+    ]
+    return out
+
+
 def render_plan(plan: Plan) -> str:
     out = [f"dbc-validate plan for target {plan.target} (a description: nothing was created or applied)", ""]
     out += ["Cluster", *(f"  {line}" for line in plan.cluster_lines)]
@@ -161,9 +183,7 @@ def render_plan(plan: Plan) -> str:
     out += ["", "Images to build and load into the cluster"]
     out += [f"  {image}  (docker build {ctx}; {load})" for image, ctx, load in plan.images] or ["  none"]
     out += ["", "Secrets generated at deploy time, sealed with the controller's certificate (values never written)"]
-    out += [f"  {s.ref}: keys {', '.join(s.keys) or '(none)'} [{s.type}] ({s.source})" for s in plan.secrets] or [
-        "  none"
-    ]
+    out += _secret_lines(plan.secrets)
     out += ["", "Objects in apply order (server-side apply)"]
     if plan.manifests_note:
         out.append(f"  {plan.manifests_note}")

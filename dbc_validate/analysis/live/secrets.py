@@ -1,5 +1,6 @@
-"""Secrets for test clusters (which to generate, with which keys and values) and whether every SealedSecret
-was unsealed into the Secret it describes. Values never appear in a finding, only key names and digests."""
+"""Secrets for test clusters (which to generate, with which keys and values: declared by the set's
+deploy-time-secrets.yaml, else inferred from the workloads) and whether every SealedSecret was unsealed into the
+Secret it describes. Values never appear in a plan or a finding, only key names, value names and digests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from dbc_validate.analysis.live.findings import Finding
 from dbc_validate.analysis.live.pods import Obj, condition, name_of, namespace_of
 from dbc_validate.analysis.live.templates import pod_spec_of
+from dbc_validate.analysis.secrets import CNPG_GENERATED_SUFFIXES
+from dbc_validate.manifests.deploy_time_secrets import FILE_NAME, DeclaredSecret, DeployTimeSecrets
 from dbc_validate.manifests.model import K8sObject, ManifestSet
 
 _USER_KEY = re.compile(r"(^|[_.-])(user|username|login)$", re.IGNORECASE)
@@ -29,6 +32,7 @@ class SecretSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     source: str = ""  # "SealedSecret in the set" | "referenced by Deployment/prod/wordpress"
     fixed: Mapping[str, str] = field(default_factory=dict)  # key -> value the set dictates (CNPG owner)
+    value_names: Mapping[str, str] = field(default_factory=dict)  # key -> declared value name (never a value)
 
     @property
     def ref(self) -> str:
@@ -72,33 +76,29 @@ def _cnpg_owner(ms: ManifestSet, namespace: str, secret: str) -> str | None:
     return None
 
 
+def _references(ms: ManifestSet) -> dict[tuple[str, str], tuple[set[str], list[str]]]:
+    """(namespace, secret) -> (keys read, an empty set when read whole; the objects that read it)."""
+    wanted: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
+    for obj in ms.objects:
+        for name, keys in _secret_refs(obj).items():
+            entry = wanted.setdefault((str(obj.namespace), name), (set(), []))
+            entry[0].update(keys)
+            entry[1].append(obj.ref)
+    return wanted
+
+
 def secrets_to_generate(ms: ManifestSet) -> list[SecretSpec]:
-    """Every Secret a test cluster must be given: each SealedSecret of the set (its committed ciphertext
-    was sealed for another cluster's key) and each secret a workload reads that nothing in the set provides.
+    """Inferred plan, for a set without a deploy-time-secrets.yaml: every Secret a test cluster must be given,
+    each SealedSecret of the set (its committed ciphertext was sealed for another cluster's key) and each secret
+    a workload reads that nothing in the set provides, with the keys the references name.
     """
     specs: dict[tuple[str, str], SecretSpec] = {}
     for sealed in ms.of_kind("SealedSecret", group="bitnami.com"):
-        template = sealed.spec.get("template") or {}
-        tmeta = template.get("metadata") or {}
+        ns, name, kind, labels = _sealed_template(sealed)
         keys = tuple(sorted((sealed.spec.get("encryptedData") or {}).keys()))
-        ns = str(tmeta.get("namespace") or sealed.namespace)
-        name = str(tmeta.get("name") or sealed.name)
-        specs[(ns, name)] = SecretSpec(
-            ns,
-            name,
-            keys,
-            str(template.get("type") or "Opaque"),
-            dict(tmeta.get("labels") or {}),
-            "SealedSecret in the set",
-        )
+        specs[(ns, name)] = SecretSpec(ns, name, keys, kind, labels, "SealedSecret in the set")
     provided = {(str(s.namespace), s.name) for s in ms.of_kind("Secret")}
-    wanted: dict[tuple[str, str], tuple[set[str], str]] = {}
-    for obj in ms.objects:
-        for name, keys in _secret_refs(obj).items():
-            key = (str(obj.namespace), name)
-            entry = wanted.setdefault(key, (set(), obj.ref))
-            entry[0].update(keys)
-    for (ns, name), (keys, who) in sorted(wanted.items()):
+    for (ns, name), (keys, who) in sorted(_references(ms).items()):
         if (ns, name) in provided:
             continue
         existing = specs.get((ns, name))
@@ -109,7 +109,7 @@ def secrets_to_generate(ms: ManifestSet) -> list[SecretSpec]:
             specs[(ns, name)] = SecretSpec(ns, name, all_keys, existing.type, existing.labels, existing.source, fixed)
         else:
             kind = "kubernetes.io/basic-auth" if owner else "Opaque"
-            specs[(ns, name)] = SecretSpec(ns, name, all_keys, kind, {}, f"referenced by {who}", fixed)
+            specs[(ns, name)] = SecretSpec(ns, name, all_keys, kind, {}, f"referenced by {who[0]}", fixed)
     for (ns, name), spec in specs.items():
         if not spec.fixed:
             owner = _cnpg_owner(ms, ns, name)
@@ -120,24 +120,132 @@ def secrets_to_generate(ms: ManifestSet) -> list[SecretSpec]:
     return [specs[k] for k in sorted(specs)]
 
 
+def _sealed_template(sealed: K8sObject) -> tuple[str, str, str, dict[str, str]]:
+    """Namespace, name, type and labels of the Secret a SealedSecret of the set describes."""
+    template = sealed.spec.get("template") or {}
+    tmeta = template.get("metadata") or {}
+    ns = str(tmeta.get("namespace") or sealed.namespace)
+    name = str(tmeta.get("name") or sealed.name)
+    return ns, name, str(template.get("type") or "Opaque"), dict(tmeta.get("labels") or {})
+
+
+@dataclass(frozen=True)
+class UndeclaredSecret:
+    """A Secret (or some of its keys) a workload reads that neither the declaration nor the set provides."""
+
+    namespace: str
+    name: str
+    keys: tuple[str, ...]  # the keys missing from a declared secret; empty: the secret is not declared at all
+    used_by: tuple[str, ...]
+
+    def __str__(self) -> str:
+        ref = f"{self.namespace}/{self.name}"
+        what = f"keys {', '.join(self.keys)} of {ref}" if self.keys else ref
+        return f"{what} (used by {', '.join(self.used_by)})"
+
+
+@dataclass(frozen=True)
+class SecretPlan:
+    """The Secrets a kind/k3d deploy generates, and what the workloads need that nothing provides."""
+
+    specs: tuple[SecretSpec, ...]
+    basis: str  # where the plan comes from, for the plan output and error messages
+    undeclared: tuple[UndeclaredSecret, ...] = ()
+
+
+def _declared_specs(ms: ManifestSet, declared: Sequence[DeclaredSecret], origin: str) -> list[SecretSpec]:
+    templates = {
+        (ns, name): (kind, labels)
+        for ns, name, kind, labels in map(_sealed_template, ms.of_kind("SealedSecret", group="bitnami.com"))
+    }
+    specs = []
+    for secret in declared:
+        owner = _cnpg_owner(ms, secret.namespace, secret.name)
+        kind, labels = templates.get(
+            (secret.namespace, secret.name), ("kubernetes.io/basic-auth" if owner else "Opaque", {})
+        )
+        specs.append(
+            SecretSpec(
+                secret.namespace,
+                secret.name,
+                tuple(sorted(secret.data)),
+                kind,
+                labels,
+                f"declared in {origin}",
+                {"username": owner} if owner and "username" in secret.data else {},
+                dict(secret.data),
+            )
+        )
+    return sorted(specs, key=lambda s: (s.namespace, s.name))
+
+
+def _undeclared(ms: ManifestSet, declared: Sequence[DeclaredSecret]) -> list[UndeclaredSecret]:
+    by_ref = {(s.namespace, s.name): s for s in declared}
+    # Applied as they are, or made by the CloudNativePG operator. The set's SealedSecrets are not applied on a
+    # test cluster (sealed for another controller), so they provide nothing here.
+    provided = {(str(s.namespace), s.name) for s in ms.of_kind("Secret")}
+    for cluster in ms.of_kind("Cluster", group="postgresql.cnpg.io"):
+        provided |= {(str(cluster.namespace), cluster.name + suffix) for suffix in CNPG_GENERATED_SUFFIXES}
+    missing = []
+    for (ns, name), (keys, who) in sorted(_references(ms).items()):
+        if (ns, name) in provided:
+            continue
+        secret = by_ref.get((ns, name))
+        if secret is None:
+            missing.append(UndeclaredSecret(ns, name, (), tuple(who)))
+        elif keys - set(secret.data):
+            missing.append(UndeclaredSecret(ns, name, tuple(sorted(keys - set(secret.data))), tuple(who)))
+    return missing
+
+
+def secret_plan(ms: ManifestSet, declared: DeployTimeSecrets | None, overlay: str) -> SecretPlan:
+    """The test-secret plan for deploying `ms` as `overlay`.
+
+    With a deploy-time-secrets.yaml the declared secrets of that overlay are the plan (keys from `data`, one
+    value per value name) and any reference they do not cover is listed as undeclared. Without one, the plan is
+    inferred from the workloads' references (`secrets_to_generate`).
+    """
+    if declared is None:
+        return SecretPlan(tuple(secrets_to_generate(ms)), f"inferred from workload references (no {FILE_NAME})")
+    chosen = declared.for_overlay(overlay)
+    return SecretPlan(
+        tuple(_declared_specs(ms, chosen, declared.origin)),
+        f"declared in {declared.origin} for overlay {overlay}",
+        tuple(_undeclared(ms, chosen)),
+    )
+
+
+def shared_values(specs: Sequence[SecretSpec]) -> dict[str, list[str]]:
+    """Value name -> "ns/name.key" of every place it goes, for values used in more than one place."""
+    places: dict[str, list[str]] = {}
+    for spec in specs:
+        for key, value_name in sorted(spec.value_names.items()):
+            if key not in spec.fixed:
+                places.setdefault(value_name, []).append(f"{spec.ref}.{key}")
+    return {name: where for name, where in sorted(places.items()) if len(where) > 1}
+
+
 def generate_values(specs: Sequence[SecretSpec], token: Callable[[int], str]) -> dict[str, dict[str, str]]:
     """Values for every key of every spec ("ns/name" -> key -> value).
 
-    User-name keys get a fixed name (or the one the set dictates); every other key gets one random value
-    per distinct key name across the run, so two secrets that must agree (a MySQL password given to
-    MySQL and to WordPress under the same key name) do agree without the harness knowing the wiring.
+    A key with a declared value name gets that value's one random string, shared wherever the name is used
+    (MySQL's `password` and WordPress's `WORDPRESS_DB_PASSWORD` are both `wordpress-db-password`). A user-name
+    key the set dictates (the CloudNativePG owner) gets that name. In an inferred plan, other user-name keys
+    get a fixed name and every other key one random value per distinct key name.
     """
-    shared: dict[str, str] = {}
+    shared: dict[tuple[str, str], str] = {}
     result: dict[str, dict[str, str]] = {}
     for spec in specs:
         values: dict[str, str] = {}
         for key in spec.keys:
             if key in spec.fixed:
                 values[key] = spec.fixed[key]
+            elif key in spec.value_names:
+                values[key] = shared.setdefault(("value", spec.value_names[key]), token(24))
             elif _USER_KEY.search(key):
                 values[key] = DEFAULT_USER
             else:
-                values[key] = shared.setdefault(key.lower(), token(24))
+                values[key] = shared.setdefault(("key", key.lower()), token(24))
         result[spec.ref] = values
     return result
 
