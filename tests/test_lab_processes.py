@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from dbc_validate.labs.postgres_binaries import find_pg_binaries, ordered_candidates
-from dbc_validate.labs.processes import (
+from dbc_validate.tools.processes import (
     OWNER_FILE,
     LabProcess,
     abandoned,

@@ -95,8 +95,8 @@ def test_a_missing_path_and_an_empty_folder_are_explained(tmp_path: Path) -> Non
 
 def test_kubectl_missing_is_a_manifest_error_with_the_install_hint(tmp_path: Path, monkeypatch) -> None:
     write(tmp_path, "kustomization.yaml", "resources: []\n")
-    monkeypatch.setattr("dbc_validate.tools.environment_scripts_dir", lambda: tmp_path / "none")
-    monkeypatch.setattr("dbc_validate.tools.sys.executable", str(tmp_path / "none" / "python"))
+    monkeypatch.setattr("dbc_validate.tools.binaries.environment_scripts_dir", lambda: tmp_path / "none")
+    monkeypatch.setattr("dbc_validate.tools.binaries.sys.executable", str(tmp_path / "none" / "python"))
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ManifestError, match="kubectl not found") as info:
         load_manifest_set(tmp_path)

@@ -7,7 +7,7 @@ import pytest
 from dbc_validate.durations import format_duration, parse_duration
 from dbc_validate.errors import MissingBinary
 from dbc_validate.redact import redact, redact_tree
-from dbc_validate.tools import find_program
+from dbc_validate.tools.binaries import find_program
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dbc_validate.errors import MissingBinary
 from dbc_validate.targets.cluster import missing_prerequisites
-from dbc_validate.targets.selection import EngineProbe, choose_target
+from dbc_validate.targets.selection import choose_target
+from dbc_validate.tools.container_engine import EngineProbe
 
 NO_CLIENT = EngineProbe(None, False, "not found")
 CLIENT_ONLY = EngineProbe("docker", False, "Cannot connect to the Docker daemon")

@@ -34,8 +34,8 @@ from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.cluster.deploy import DeployRecord, random_token
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl, one_line
 from dbc_validate.cluster.pins import Pins
-from dbc_validate.labs.processes import LabProcess, free_ports, lab_directory, wait_for_port
 from dbc_validate.manifests.model import ManifestSet
+from dbc_validate.tools.processes import LabProcess, free_ports, lab_directory, wait_for_port
 
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "local-path-storage", "cnpg-system"})
 PROBE_TIMEOUT_S = 180.0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dbc_validate.analysis.live.safety import lifecycle
 from dbc_validate.cluster.kubectl import ClusterError, one_line
-from dbc_validate.labs.processes import register_cleanup, unregister_cleanup
+from dbc_validate.tools.processes import register_cleanup, unregister_cleanup
 
 CREATE_TIMEOUT_S = 600.0
 

@@ -33,7 +33,7 @@ import yaml
 from dbc_validate.analysis.patroni_topology import ClusterView, majority_view, parse_cluster
 from dbc_validate.errors import InputError
 from dbc_validate.labs.postgres_binaries import PgBinaries
-from dbc_validate.labs.processes import (
+from dbc_validate.tools.processes import (
     LabProcess,
     free_ports,
     lab_directory,
@@ -207,7 +207,7 @@ def pid_namespace_prefix() -> tuple[str, ...]:
     if unshare is None:
         return ()
     prefix = (unshare, "--map-current-user", "--pid", "--kill-child", "--mount-proc", "--")
-    from dbc_validate.labs.processes import unprivileged_prefix
+    from dbc_validate.tools.processes import unprivileged_prefix
 
     probe = subprocess.run([*unprivileged_prefix(), *prefix, "true"], capture_output=True, check=False)
     return prefix if probe.returncode == 0 else ()

@@ -13,8 +13,8 @@ from contextlib import ExitStack
 
 from dbc_validate.errors import InputError, MissingBinary
 from dbc_validate.redact import redact
-from dbc_validate.targets.selection import probe_container_engine
-from dbc_validate.tools import INSTALL_HINTS
+from dbc_validate.tools.binaries import INSTALL_HINTS
+from dbc_validate.tools.container_engine import probe_container_engine
 
 
 def start_image(image: str, database: str, stack: ExitStack, progress: Callable[[str], None]) -> str:

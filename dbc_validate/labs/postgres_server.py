@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from dbc_validate.labs.postgres_binaries import PgBinaries
-from dbc_validate.labs.processes import (
+from dbc_validate.tools.processes import (
     LabProcess,
     free_ports,
     lab_directory,

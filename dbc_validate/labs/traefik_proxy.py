@@ -29,11 +29,11 @@ from dbc_validate.analysis.traefik_file_config import (
     file_config,
     static_config,
 )
-from dbc_validate.labs.processes import LabProcess, free_ports, lab_directory, wait_for_port
 from dbc_validate.labs.variant_backends import VariantBackend, start_backends
 from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes
 from dbc_validate.probes.ingress_endpoint import IngressEndpoint
-from dbc_validate.tools import find_program
+from dbc_validate.tools.binaries import find_program
+from dbc_validate.tools.processes import LabProcess, free_ports, lab_directory, wait_for_port
 
 if TYPE_CHECKING:
     from dbc_validate.targets.base import Target

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from dbc_validate.labs.processes import LabProcess, free_ports, wait_for_port
+from dbc_validate.tools.processes import LabProcess, free_ports, wait_for_port
 
 BACKEND_HEADER = "X-Dbc-Backend"
 

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from dbc_validate.errors import ManifestError, MissingBinary
-from dbc_validate.tools import find_program
+from dbc_validate.tools.binaries import find_program
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")

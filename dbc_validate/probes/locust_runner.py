@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dbc_validate.labs.processes import LabProcess
+from dbc_validate.tools.processes import LabProcess
 
 
 class EventTail:

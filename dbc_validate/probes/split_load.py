@@ -24,7 +24,6 @@ from dbc_validate.analysis.split_check import (
     variant_labels,
 )
 from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
-from dbc_validate.labs.processes import lab_directory
 from dbc_validate.labs.variant_backends import BACKEND_HEADER
 from dbc_validate.manifests.traefik_routes import HttpRoute
 from dbc_validate.probes.ingress_endpoint import IngressEndpoint
@@ -38,6 +37,7 @@ from dbc_validate.stats import (
     wilson_interval,
     wrr_interval,
 )
+from dbc_validate.tools.processes import lab_directory
 
 CONFIDENCE = 0.99
 

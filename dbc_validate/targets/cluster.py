@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dbc_validate.errors import InputError, MissingBinary
 from dbc_validate.scope import Scope
 from dbc_validate.targets.base import Capability, Provider, Target
-from dbc_validate.targets.selection import EngineProbe, probe_container_engine
-from dbc_validate.tools import INSTALL_HINTS
+from dbc_validate.tools.binaries import INSTALL_HINTS
+from dbc_validate.tools.container_engine import EngineProbe, probe_container_engine
 
 if TYPE_CHECKING:
     from dbc_validate.analysis.live.cluster_ingress import HostAddress
@@ -244,8 +244,8 @@ class ThrowawayClusterTarget(ClusterTarget):
         from dbc_validate.cluster.diagnostics import collect_bundle
         from dbc_validate.cluster.kubectl import ClusterError, Kubectl
         from dbc_validate.cluster.lifecycle import bring_up
-        from dbc_validate.labs.processes import lab_directory
-        from dbc_validate.tools import find_program
+        from dbc_validate.tools.binaries import find_program
+        from dbc_validate.tools.processes import lab_directory
 
         pins = self.pins()
         pin = pins.clusters[self.name]

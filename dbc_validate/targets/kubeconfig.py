@@ -50,7 +50,7 @@ class KubeconfigTarget(ClusterTarget):
     def connect(self, stack: ExitStack) -> ClusterAccess:
         from dbc_validate.cluster.access import ClusterAccess
         from dbc_validate.cluster.kubectl import Kubectl
-        from dbc_validate.tools import find_program
+        from dbc_validate.tools.binaries import find_program
 
         context = self.context()
         kubectl = Kubectl(find_program("kubectl"), self.settings.kubeconfig, context.name)

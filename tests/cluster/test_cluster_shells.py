@@ -12,7 +12,7 @@ import yaml
 
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl
 from dbc_validate.cluster.lifecycle import ClusterCli, bring_up, write_private
-from dbc_validate.tools import find_program
+from dbc_validate.tools.binaries import find_program
 
 TOKEN = "s3cr3t-token-value"
 

@@ -16,7 +16,7 @@ from cluster_fixtures import ROOT, RecordingAccess, obj
 
 from dbc_validate.errors import MissingBinary
 from dbc_validate.targets.cluster import combined, missing_prerequisites
-from dbc_validate.targets.selection import EngineProbe
+from dbc_validate.tools.container_engine import EngineProbe
 
 NO_ENGINE = EngineProbe(None, False, "not found")
 DEAD_ENGINE = EngineProbe("docker", False, "Cannot connect to the Docker daemon")

@@ -183,7 +183,7 @@ def test_the_target_plans_its_own_overlay_and_its_preflight_refuses_an_undeclare
     from dbc_validate.targets import cluster
     from dbc_validate.targets.k3d import K3dTarget
     from dbc_validate.targets.kind import KindTarget
-    from dbc_validate.targets.selection import EngineProbe
+    from dbc_validate.tools.container_engine import EngineProbe
 
     target_class = {"kind": KindTarget, "k3d": K3dTarget}[target_name]
     plan = target_class(Settings(root=ROOT, target=target_name), lambda line: None).secret_plan()

@@ -17,10 +17,10 @@ import psutil
 
 from dbc_validate.analysis.soak_summary import crashlooping, restart_delay
 from dbc_validate.errors import InputError
-from dbc_validate.labs.processes import LabProcess
 from dbc_validate.labs.traefik_proxy import TraefikLab
 from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes
 from dbc_validate.probes.soak.subject import ComponentHealth, ResourceUse, pick_route
+from dbc_validate.tools.processes import LabProcess
 
 if TYPE_CHECKING:
     from dbc_validate.targets.base import Target

@@ -16,12 +16,12 @@ from dbc_validate import __version__
 from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSummary, build_sample, summarize
 from dbc_validate.analysis.split_check import request_path
 from dbc_validate.durations import format_duration
-from dbc_validate.labs.processes import lab_directory
 from dbc_validate.probes.locust_runner import LocustWorker
 from dbc_validate.probes.soak.plan import SoakPlan
 from dbc_validate.probes.soak.store import SoakStore
 from dbc_validate.probes.soak.subject import SoakSubject
 from dbc_validate.progress import Throttled
+from dbc_validate.tools.processes import lab_directory
 
 LOAD_WINDOW_S = 1.0
 COVERED_TOLERANCE_S = 0.05  # sample times are kept to the millisecond: their sum may fall short by a hair
