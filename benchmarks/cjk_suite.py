@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT / "tests" / "cjk"))
 
 from cjk_support import BOOTSTRAP_SQL, FIXTURES, SUITE, write_manifest_set  # noqa: E402
 
-from dbc_validate.analysis.bootstrap_sql import split_statements  # noqa: E402
 from dbc_validate.analysis.cjk_samples import SearchCase, search_cases  # noqa: E402
 from dbc_validate.labs.postgres_binaries import find_pg_binaries  # noqa: E402
 from dbc_validate.labs.postgres_server import start_postgres_lab  # noqa: E402
+from dbc_validate.manifests.sql_statements import split_statements  # noqa: E402
 from dbc_validate.probes.cjk_search import search  # noqa: E402
 from dbc_validate.progress import stderr_progress  # noqa: E402
 

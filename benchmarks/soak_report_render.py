@@ -125,11 +125,11 @@ def render_child(run_dir: Path, html: Path) -> None:
 
 def sampler_memory(samples: int, blocks: int = 5) -> list[float]:
     """Python heap (KiB) held after each block of samples taken by the real sampler."""
+    from dbc_validate.labs.soak_subject import LocalSoakSubject
     from dbc_validate.labs.traefik_proxy import provide_local_traefik
     from dbc_validate.manifests.model import load_manifest_set
     from dbc_validate.manifests.traefik_routes import http_routes
     from dbc_validate.probes.locust_runner import LocustWorker
-    from dbc_validate.probes.soak.local_subject import LocalSoakSubject
     from dbc_validate.probes.soak.plan import SoakPlan
     from dbc_validate.probes.soak.runner import Sampler, _wait_for_load
     from dbc_validate.probes.soak.store import SoakStore

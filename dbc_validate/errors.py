@@ -21,3 +21,7 @@ class ManifestError(InputError):
 
 class MissingBinary(InputError):
     """A program the harness needs is not installed."""
+
+
+class LabError(Exception):
+    """A local lab did not reach the state asked for in time (with the members' log tails)."""

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from dbc_validate.capabilities import TARGET_NAMES
 from dbc_validate.criteria import threshold_ini_options, with_overrides
 from dbc_validate.durations import parse_duration
 from dbc_validate.settings import Settings
-from dbc_validate.targets.base import TARGET_NAMES
 
 TARGET_CHOICES = ("auto", *TARGET_NAMES)
 

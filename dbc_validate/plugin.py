@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from dbc_validate.capabilities import Capability, CapabilityUnavailable
 from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
@@ -22,7 +23,6 @@ from dbc_validate.options import add_options, resolve_settings
 from dbc_validate.progress import terminal_progress
 from dbc_validate.report.verdict import Outcome
 from dbc_validate.session import Gate1Session, TestRecord
-from dbc_validate.targets import Capability, CapabilityUnavailable
 
 SESSION_KEY = pytest.StashKey[Gate1Session]()
 MARKERS = {

@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dbc_validate import __version__
+from dbc_validate.capabilities import Capability
 from dbc_validate.evidence import TestEvidence
 from dbc_validate.progress import ProgressSink
 from dbc_validate.report.build import RunInfo, build_report
 from dbc_validate.report.verdict import Outcome, TestResult
 from dbc_validate.scope import Scope, strongest
 from dbc_validate.settings import Settings
-from dbc_validate.targets import Capability, Target, make_target
+from dbc_validate.targets.base import Target
+from dbc_validate.targets.registry import make_target
 from dbc_validate.targets.selection import TargetChoice, resolve_target
 
 

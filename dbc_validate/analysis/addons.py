@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbc_validate.analysis.cluster_model import ContainerPort, container_ports
+from dbc_validate.analysis.container_ports import ContainerPort, container_ports
 from dbc_validate.errors import InputError
 
 ROLES = ("ingress-controller", "cnpg-operator", "sealed-secrets-controller")

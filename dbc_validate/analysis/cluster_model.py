@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from dbc_validate.analysis.addons import AddonPod
+from dbc_validate.analysis.addons_file import default_addons
+from dbc_validate.analysis.container_ports import ContainerPort, as_int, container_ports
 from dbc_validate.manifests.model import K8sObject, ManifestSet
-
-if TYPE_CHECKING:
-    from dbc_validate.analysis.addons import AddonPod
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
 CNPG_GROUP = "postgresql.cnpg.io"
@@ -36,14 +36,6 @@ _TEMPLATE_PATHS: Mapping[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 CORE_WORKLOAD_GROUPS = frozenset({"", "apps", "batch"})
-
-
-@dataclass(frozen=True)
-class ContainerPort:
-    port: int
-    protocol: str = "TCP"
-    name: str | None = None
-    host_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -184,27 +176,6 @@ def _dig(body: Mapping[str, Any], path: Sequence[str]) -> Mapping[str, Any]:
     for key in path:
         current = _mapping(current.get(key))
     return current
-
-
-def as_int(value: Any, default: int) -> int:
-    """`value` as an int, or `default` when it is missing or not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def container_ports(raw: Any) -> tuple[ContainerPort, ...]:
-    ports = []
-    for item in _list(raw):
-        item = _mapping(item)
-        number = as_int(item.get("containerPort"), 0)
-        if number > 0:
-            host = as_int(item.get("hostPort"), 0)
-            name = item.get("name")
-            protocol = str(item.get("protocol") or "TCP").upper()
-            ports.append(ContainerPort(number, protocol, str(name) if name else None, host or None))
-    return tuple(ports)
 
 
 def containers_of(pod_spec: Mapping[str, Any]) -> tuple[Container, ...]:
@@ -409,8 +380,6 @@ def build_model(manifests: ManifestSet, addons: Sequence[AddonPod] | None = None
     once per process); pass `()` for a model of the set alone, or your own AddonPod list.
     """
     if addons is None:
-        from dbc_validate.analysis.addons_file import default_addons
-
         addons = default_addons()
     extra = {w.id: w for w in (kube_dns(), *(addon_workload(a) for a in addons))}
     own = []

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dbc_validate.analysis.failover_log import LOG_HEADER, TopologyEvent, short_label
+from dbc_validate.analysis.failover_log import LOG_HEADER, short_label
 from dbc_validate.analysis.live.cnpg_instances import (
     CNPG_GROUP,
     POSTGRES_PORT,
@@ -21,6 +21,7 @@ from dbc_validate.analysis.live.cnpg_instances import (
     cnpg_cluster_objects,
 )
 from dbc_validate.analysis.live.harness_policies import HARNESS_LABELS
+from dbc_validate.capabilities import TopologyEvent
 
 API_VERSION = f"{CNPG_GROUP}/v1"
 PHASE_HEALTHY = "Cluster in healthy state"

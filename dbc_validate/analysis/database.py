@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dbc_validate.analysis.cluster_model import CNPG_GROUP, ClusterModel, as_int
+from dbc_validate.analysis.cluster_model import CNPG_GROUP, ClusterModel
+from dbc_validate.analysis.container_ports import as_int
 from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.images import parse_image
 

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dbc_validate.capabilities import TopologyEvent
+
 LOG_HEADER = "# dbc_validate failover writer log v1"
 
 # Substrings (lower case) of driver and server messages, checked in order: the first match names the kind.
@@ -51,6 +53,13 @@ ERROR_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "no route to host",
         ),
     ),
+)
+
+# The table the failover writers append to (local writer thread and cluster writer pod alike).
+TABLE = "dbc_failover_probe"
+CREATE_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (run_id text NOT NULL, seq bigint NOT NULL, attempt int NOT NULL, "
+    "sent_at double precision NOT NULL, written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
 )
 
 
@@ -152,16 +161,6 @@ def parse_writer_log(text: str) -> WriterLog:
         except ValueError as exc:
             raise LogFormatError(f"writer log line {number}: {exc}: {line[:120]!r}") from None
     return WriterLog(tuple(attempts), present, ignored)
-
-
-@dataclass(frozen=True)
-class TopologyEvent:
-    """The topology as observed at `at` (recorded when it changes)."""
-
-    at: float
-    primary: str | None  # the member/pod serving writes by the topology's account, None when there is none
-    label: str  # short, for a chart ("leader pg2", "Failing over")
-    summary: str = ""  # the full observation, for notes
 
 
 @dataclass(frozen=True)

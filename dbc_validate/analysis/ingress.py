@@ -7,7 +7,8 @@ from fractions import Fraction
 
 from dbc_validate.analysis.cluster_model import ClusterModel
 from dbc_validate.analysis.findings import Finding, finding
-from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes, legacy_objects
+from dbc_validate.capabilities import HttpRoute
+from dbc_validate.manifests.traefik_routes import http_routes, legacy_objects
 
 DEFAULT_SPLIT = "70/30"
 

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dbc_validate.analysis.series import MAX_POINTS, downsample
+from dbc_validate.capabilities import HttpRoute
 from dbc_validate.durations import format_duration
-from dbc_validate.report.charts import MAX_POINTS, downsample
 from dbc_validate.stats import percentile
 
 # A component restarted this many times within the window is crash-looping (Kubernetes shows
@@ -339,3 +340,9 @@ def record_charts(lines: Sequence[ChartLine], topic: str, evidence: Any) -> None
                 labels=line.labels,
                 group=line.group,
             )
+
+
+def pick_route(routes: tuple[HttpRoute, ...] | list[HttpRoute]) -> HttpRoute | None:
+    """The route a soak drives: the first split route (prod and stage both under load), else the first served."""
+    served = [r for r in routes if r.backends]
+    return next((r for r in served if r.is_split), served[0] if served else None)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from dbc_validate.analysis.traefik_file_config import backend_key
+from dbc_validate.capabilities import HttpRoute
 from dbc_validate.criteria import Threshold
-from dbc_validate.manifests.traefik_routes import HttpRoute
 
 _NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _PATH_RULE = re.compile(r"\b(?:PathPrefix|Path)\(\s*`([^`]*)`")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from dbc_validate.manifests.traefik_routes import Backend, HttpRoute
+from dbc_validate.capabilities import Backend, HttpRoute
 from dbc_validate.stats import integer_weights
 
 ENTRY_POINT = "web"

@@ -74,8 +74,8 @@ def _manifests(args: argparse.Namespace, root: Path) -> tuple[ManifestSet | None
 
 def collect_checks(suites: Path) -> tuple[list[CollectedCheck], str]:
     """The Gate 1 tests under `suites`, collected by pytest itself (nothing runs)."""
+    from dbc_validate.capabilities import Capability
     from dbc_validate.plugin import criteria_of
-    from dbc_validate.targets.base import Capability
 
     names = {c.value for c in Capability}
     found: list[CollectedCheck] = []

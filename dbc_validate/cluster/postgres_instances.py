@@ -10,8 +10,6 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Protocol
 
-from psycopg.conninfo import make_conninfo
-
 from dbc_validate.analysis.live.cnpg_instances import (
     POSTGRES_PORT,
     CnpgCluster,
@@ -21,18 +19,12 @@ from dbc_validate.analysis.live.cnpg_instances import (
     cnpg_instances,
     pick_credentials,
 )
+from dbc_validate.capabilities import DATABASE, InstanceKind, PostgresCapability, PostgresInstance
 from dbc_validate.cluster.kubectl import ClusterError
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.cnpg_bootstrap import find_bootstrap_sql
 from dbc_validate.redact import redact
 from dbc_validate.scope import Scope
-from dbc_validate.targets.postgres_capability import (
-    DATABASE,
-    InstanceKind,
-    PostgresCapability,
-    PostgresInstance,
-    inspect,
-)
 
 if TYPE_CHECKING:
     from dbc_validate.cluster.access import ClusterAccess
@@ -54,6 +46,8 @@ def read_credentials(kubectl: SecretReader, cluster: CnpgCluster) -> Credentials
 
 
 def _instance(access: ClusterAccess, instance: CnpgInstance, credentials: Credentials, label: str) -> PostgresInstance:
+    from psycopg.conninfo import make_conninfo  # heavy: psycopg loads only when a cluster instance is reached
+
     port = access.port_forward(instance.namespace, f"pod/{instance.pod}", POSTGRES_PORT, f"pg-{instance.pod}")
     dsn = make_conninfo(
         host="127.0.0.1",
@@ -66,7 +60,7 @@ def _instance(access: ClusterAccess, instance: CnpgInstance, credentials: Creden
     name = f"{label} {instance.namespace}/{instance.pod}"
     record = PostgresInstance(name, dsn, instance.role, Scope.CLUSTER, InstanceKind.CLUSTER)
     try:
-        inspected = inspect(record)  # the server's own answer: database, version, in recovery or not
+        inspected = record.inspected()  # the server's own answer: database, version, in recovery or not
     except InputError as exc:  # on a cluster this is a failure of the instance, not input to fix
         raise ClusterError(f"{name}: {exc.problem}") from None
     if inspected.role != instance.role:

@@ -21,9 +21,9 @@ from dbc_validate.analysis.live.cluster_ingress import (
     traefik_replicas,
 )
 from dbc_validate.analysis.traefik_metrics import METRIC
+from dbc_validate.capabilities import IngressEndpoint
 from dbc_validate.cluster.kubectl import ClusterError
 from dbc_validate.manifests.traefik_routes import http_routes
-from dbc_validate.probes.ingress_endpoint import IngressEndpoint
 
 if TYPE_CHECKING:
     from dbc_validate.cluster.access import ClusterAccess

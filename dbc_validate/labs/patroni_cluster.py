@@ -30,8 +30,9 @@ from typing import Any
 import psutil
 import yaml
 
+from dbc_validate.analysis.cnpg_topology import DeclaredDurability
 from dbc_validate.analysis.patroni_topology import ClusterView, majority_view, parse_cluster
-from dbc_validate.errors import InputError
+from dbc_validate.errors import InputError, LabError
 from dbc_validate.labs.postgres_binaries import PgBinaries
 from dbc_validate.tools.processes import (
     LabProcess,
@@ -104,6 +105,15 @@ class SyncReplication:
             return "asynchronous replication"
         strict = "strict (no commit without a synchronous standby)" if self.strict else "not strict"
         return f"synchronous_mode {self.mode}, {self.node_count} synchronous standby(s), {strict}"
+
+
+def mirrored_sync(durability: DeclaredDurability) -> SyncReplication:
+    """Patroni settings standing in for the declared CNPG replication (method any -> quorum, first -> on)."""
+    if not durability.synchronous:
+        return SyncReplication()
+    mode = "quorum" if durability.method == "any" else "on"
+    # Two standbys at most in a 3-member lab.
+    return SyncReplication(mode, max(1, min(durability.number, 2)), durability.required)
 
 
 @dataclass(frozen=True)
@@ -297,10 +307,6 @@ class PatroniMember:
         return [self.process.pid, *(p.pid for p in _descendants(self.process.pid))]
 
 
-class LabError(Exception):
-    """The lab did not reach the state asked for in time (with the members' log tails)."""
-
-
 class PatroniCluster:
     """Start, observe, break and remove a local Patroni cluster."""
 
@@ -332,6 +338,10 @@ class PatroniCluster:
         ]
         self.passfile = self.root / "pgpass"
         self.started_in_s: float | None = None
+
+    @property
+    def description(self) -> str:
+        return f"local Patroni lab ({len(self.members)} members, Raft DCS, {self.sync.describe()})"
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 

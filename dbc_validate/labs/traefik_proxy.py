@@ -8,7 +8,6 @@ metrics) on free loopback ports. Everything it starts stops when the ExitStack c
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import re
 import subprocess
@@ -17,7 +16,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
 
 import yaml
 
@@ -29,14 +27,10 @@ from dbc_validate.analysis.traefik_file_config import (
     file_config,
     static_config,
 )
+from dbc_validate.capabilities import HttpRoute, IngressEndpoint
 from dbc_validate.labs.variant_backends import VariantBackend, start_backends
-from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes
-from dbc_validate.probes.ingress_endpoint import IngressEndpoint
 from dbc_validate.tools.binaries import find_program
 from dbc_validate.tools.processes import LabProcess, free_ports, lab_directory, wait_for_port
-
-if TYPE_CHECKING:
-    from dbc_validate.targets.base import Target
 
 _VERSION = re.compile(r"Version:\s*(\S+)")
 
@@ -148,11 +142,3 @@ def provide_local_traefik(
 ) -> TraefikLab:
     """Start a Traefik lab for `routes` on `stack` (the local target's ingress and soak providers use it)."""
     return TraefikLab(routes, progress, name).start(stack)
-
-
-def local_ingress(target: Target, stack: ExitStack) -> IngressEndpoint:
-    """The local target's `ingress` capability: a Traefik lab serving the manifest set's routes."""
-    lab = provide_local_traefik(http_routes(target.manifest_set()), stack, target.progress)
-    target.versions["traefik"] = lab.version
-    target.versions["locust"] = importlib.metadata.version("locust")
-    return lab.endpoint()

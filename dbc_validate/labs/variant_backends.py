@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from dbc_validate.capabilities import BACKEND_HEADER
 from dbc_validate.tools.processes import LabProcess, free_ports, wait_for_port
-
-BACKEND_HEADER = "X-Dbc-Backend"
 
 
 def _handler(backend: str, variant: str) -> type[BaseHTTPRequestHandler]:

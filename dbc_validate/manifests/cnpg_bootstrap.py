@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dbc_validate.analysis.bootstrap_sql import SqlStatement, split_statements
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import K8sObject, ManifestSet
+from dbc_validate.manifests.sql_statements import SqlStatement, split_statements
 
 CNPG_GROUP = "postgresql.cnpg.io"
 REFS_PATH = "spec.bootstrap.initdb.postInitApplicationSQLRefs.configMapRefs"

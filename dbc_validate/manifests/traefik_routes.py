@@ -8,66 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from dbc_validate.capabilities import Backend, HttpRoute, MiddlewareRef
 from dbc_validate.manifests.model import K8sObject, ManifestSet
 
 TRAEFIK_GROUP = "traefik.io"
 LEGACY_TRAEFIK_GROUP = "traefik.containo.us"  # Traefik v2's group: not served by Traefik v3
 _HOST_RULE = re.compile(r"Host\(([^)]*)\)")
 _BACKTICKED = re.compile(r"`([^`]*)`")
-
-
-@dataclass(frozen=True)
-class MiddlewareRef:
-    name: str
-    namespace: str
-
-
-@dataclass(frozen=True)
-class Backend:
-    """A Kubernetes Service that finally receives a share of a route's requests."""
-
-    namespace: str
-    name: str
-    port: int | str | None
-    share: Fraction  # of the route's requests, after multiplying nested weights
-    middlewares: tuple[MiddlewareRef, ...]  # attached to this backend (route-level ones excluded)
-    marker: Mapping[str, str]  # response headers this backend's own middlewares add
-
-    @property
-    def service_ref(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-    @property
-    def variant(self) -> str:
-        """What a client sees: the marker header's value when there is one, else the Service."""
-        return next(iter(self.marker.values()), self.service_ref)
-
-
-@dataclass(frozen=True)
-class HttpRoute:
-    source: str  # "IngressRoute/ns/name#route-index"
-    namespace: str
-    match: str
-    hosts: tuple[str, ...]
-    entry_points: tuple[str, ...]
-    middlewares: tuple[MiddlewareRef, ...]
-    backends: tuple[Backend, ...]
-    problems: tuple[str, ...]  # references that could not be resolved (missing TraefikService, cycles)
-
-    @property
-    def is_split(self) -> bool:
-        return len({b.variant for b in self.backends}) > 1
-
-    def shares(self) -> dict[str, Fraction]:
-        """Declared share per variant (backends with the same variant are summed)."""
-        result: dict[str, Fraction] = {}
-        for backend in self.backends:
-            result[backend.variant] = result.get(backend.variant, Fraction(0)) + backend.share
-        return result
 
 
 def hosts_of(match: str) -> tuple[str, ...]:

@@ -1,41 +1,45 @@
-"""The local failover capability: the Patroni lab as a failover backend, started for the local target."""
+"""The local failover backend: failover trials over a running Patroni lab (started by the local target)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from contextlib import ExitStack
-from importlib.metadata import version
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
-from dbc_validate.analysis.cnpg_topology import DeclaredDurability, durability_of_set
-from dbc_validate.analysis.failover_log import TopologyEvent
-from dbc_validate.labs.patroni_cluster import LabError, PatroniCluster, PatroniTiming, SyncReplication
-from dbc_validate.labs.postgres_binaries import find_pg_binaries
-from dbc_validate.probes.failover_trials import FailoverLab, trial_count
+from dbc_validate.analysis.patroni_topology import ClusterView
+from dbc_validate.capabilities import TopologyEvent
+from dbc_validate.errors import LabError
 from dbc_validate.probes.failover_writer import FailoverWriter, ensure_table, present_rows
 
-if TYPE_CHECKING:
-    from dbc_validate.targets.base import Target
 
-DEFAULT_LOCAL_TRIALS = 3
+class PatroniLab(Protocol):
+    """What the backend needs of a running Patroni lab (labs.patroni_cluster.PatroniCluster)."""
 
+    root: Path
 
-def mirrored_sync(durability: DeclaredDurability) -> SyncReplication:
-    """Patroni settings standing in for the declared CNPG replication (method any -> quorum, first -> on)."""
-    if not durability.synchronous:
-        return SyncReplication()
-    mode = "quorum" if durability.method == "any" else "on"
-    # Two standbys at most in a 3-member lab.
-    return SyncReplication(mode, max(1, min(durability.number, 2)), durability.required)
+    @property
+    def description(self) -> str: ...
+
+    def dsn(self) -> str: ...
+
+    def view(self) -> ClusterView | None: ...
+
+    def wait_healthy(self, timeout_s: float) -> object: ...
+
+    def kill_member(self, name: str) -> float: ...
+
+    def restart_member(self, name: str) -> None: ...
+
+    def switchover(self, leader: str) -> float: ...
 
 
 class PatroniBackend:
-    """FailoverBackend over a running PatroniCluster."""
+    """FailoverBackend over a running Patroni lab."""
 
-    def __init__(self, lab: PatroniCluster) -> None:
+    def __init__(self, lab: PatroniLab) -> None:
         self.lab = lab
-        self.description = f"local Patroni lab ({len(lab.members)} members, Raft DCS, {lab.sync.describe()})"
+        self.description = lab.description
         self._switchover_error: list[str] = []
         ensure_table(lab.dsn())
 
@@ -73,25 +77,3 @@ class PatroniBackend:
 
     def present(self, run_id: str) -> dict[int, int]:
         return present_rows(self.lab.dsn(), run_id)
-
-
-def provide_patroni_failover_lab(stack: ExitStack, target: Target) -> FailoverLab:
-    """Start the Patroni lab for the local target; everything is stopped and removed through `stack`."""
-    trials = trial_count(target.settings.option("--failover-trials"), DEFAULT_LOCAL_TRIALS)
-    durability = durability_of_set(target.manifest_set())
-    binaries = find_pg_binaries()
-    sync = mirrored_sync(durability)
-    lab = PatroniCluster(binaries, timing=PatroniTiming(), sync=sync, progress=target.progress)
-    stack.callback(lab.stop)  # registered before start: an interrupted start is cleaned up too
-    lab.start()
-    target.versions["patroni"] = version("patroni")
-    target.versions["postgresql (failover lab)"] = f"{binaries.major} ({binaries.source})"
-    timing = lab.timing
-    notes = [
-        f"local stand-in: {lab.sync.describe()} mirroring {durability.describe()}",
-        f"Patroni ttl {timing.ttl} s, loop_wait {timing.loop_wait} s, retry_timeout {timing.retry_timeout} s: "
-        "a killed leader is replaced once its lock expires, so local write gaps sit near the ttl (Patroni's "
-        "minimum is 20 s); they prove the harness and the declared replication, not CloudNativePG's timing",
-        f"lab started in {lab.started_in_s:.1f} s",
-    ]
-    return FailoverLab(PatroniBackend(lab), trials, target.progress, notes=notes)

@@ -9,11 +9,10 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from dbc_validate.analysis.failover_log import (
     FailoverSummary,
-    TopologyEvent,
     TrialFigures,
     TrialLog,
     analyse_trial,
@@ -24,42 +23,11 @@ from dbc_validate.analysis.failover_log import (
     summarise,
     timeline_events,
 )
+from dbc_validate.capabilities import FailoverBackend, TopologyEvent, WriterHandle
 from dbc_validate.errors import InputError
 
 Progress = Callable[[str], None]
 CHART_LABEL_CHARS = 32  # longer rotated labels run out of the 2.6 in high chart
-
-
-class WriterHandle(Protocol):
-    @property
-    def acks(self) -> int: ...
-
-    @property
-    def last_ack(self) -> float: ...
-
-    def stop(self) -> str:
-        """Stop writing; the log text (with `present` lines when the writer read them back itself)."""
-        ...
-
-
-class FailoverBackend(Protocol):
-    description: str
-
-    def wait_healthy(self, timeout_s: float) -> None: ...
-
-    def observe(self) -> TopologyEvent | None: ...
-
-    def start_writer(self, run_id: str) -> WriterHandle: ...
-
-    def inject(self, primary: str, graceful: bool) -> tuple[float, str]:
-        """Break (or hand over) `primary`; (wall-clock time of the fault, its name for the timeline)."""
-        ...
-
-    def recover(self, old_primary: str) -> None:
-        """Bring the broken member back once a new primary exists (no-op where an operator does it)."""
-        ...
-
-    def present(self, run_id: str) -> dict[int, int]: ...
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from dbc_validate.analysis.failover_log import (
+    CREATE_TABLE,
     LOG_HEADER,
+    TABLE,
     Attempt,
     compact_connection_error,
     format_attempt,
     format_present,
 )
 
-TABLE = "dbc_failover_probe"
-CREATE_TABLE = (
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (run_id text NOT NULL, seq bigint NOT NULL, attempt int NOT NULL, "
-    "sent_at double precision NOT NULL, written_at timestamptz NOT NULL DEFAULT clock_timestamp())"
-)
 # No unique key on (run_id, seq) on purpose: a duplicate must be visible, not rejected.
 INSERT = (
     f"INSERT INTO {TABLE} (run_id, seq, attempt, sent_at) VALUES (%s, %s, %s, %s) "

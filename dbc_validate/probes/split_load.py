@@ -24,9 +24,7 @@ from dbc_validate.analysis.split_check import (
     variant_labels,
 )
 from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
-from dbc_validate.labs.variant_backends import BACKEND_HEADER
-from dbc_validate.manifests.traefik_routes import HttpRoute
-from dbc_validate.probes.ingress_endpoint import IngressEndpoint
+from dbc_validate.capabilities import BACKEND_HEADER, HttpRoute, IngressEndpoint
 from dbc_validate.probes.locust_runner import LocustWorker
 from dbc_validate.progress import Throttled
 from dbc_validate.stats import (

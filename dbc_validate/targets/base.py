@@ -5,50 +5,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dbc_validate.capabilities import Capability, CapabilityUnavailable, missing_capability_reason
 from dbc_validate.errors import InputError
 from dbc_validate.scope import Scope
 
 if TYPE_CHECKING:
     from dbc_validate.manifests.model import ManifestSet
     from dbc_validate.settings import Settings
-
-TARGET_NAMES = ("local", "kind", "k3d", "kubeconfig")
-
-
-class Capability(StrEnum):
-    """A thing a suite asks for by fixture name; a target either offers it or the test is skipped."""
-
-    MANIFEST_SET = "manifest_set"
-    POSTGRES = "postgres"
-    FAILOVER_LAB = "failover_lab"
-    INGRESS = "ingress"
-    CLUSTER = "cluster"
-    SOAK = "soak"
-
-
-# Which targets offer each capability, for skip reasons that tell the user where to go.
-OFFERED_BY: Mapping[Capability, tuple[str, ...]] = {
-    Capability.MANIFEST_SET: TARGET_NAMES,
-    Capability.POSTGRES: TARGET_NAMES,
-    Capability.FAILOVER_LAB: ("local", "kind", "k3d", "kubeconfig --allow-destructive"),
-    Capability.INGRESS: TARGET_NAMES,
-    Capability.CLUSTER: ("kind", "k3d", "kubeconfig"),
-    Capability.SOAK: TARGET_NAMES,
-}
-
-
-class CapabilityUnavailable(Exception):
-    """The target cannot provide a capability; the message becomes the skip reason."""
-
-
-def missing_capability_reason(target: str, capability: Capability) -> str:
-    where = ", ".join(f"--target {t}" for t in OFFERED_BY[capability] if not t.startswith(target + " "))
-    return f"target {target!r} does not offer capability {capability.value!r}; it is offered by {where}"
-
 
 Provider = Callable[[ExitStack], Any]
 

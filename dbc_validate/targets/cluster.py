@@ -9,51 +9,51 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from dbc_validate.analysis.live.cluster_ingress import HostAddress, mapped_host_port
+from dbc_validate.analysis.live.safety import destructive_refusal
+from dbc_validate.analysis.live.secrets import SecretPlan
+from dbc_validate.capabilities import Capability
+from dbc_validate.cluster.access import ClusterAccess
+from dbc_validate.cluster.cnpg_failover import cnpg_failover_backend
+from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
+from dbc_validate.cluster.diagnostics import collect_bundle
+from dbc_validate.cluster.kubectl import ClusterError, Kubectl
+from dbc_validate.cluster.lifecycle import bring_up
+from dbc_validate.cluster.pins import Pins, load_pins, read_yaml
+from dbc_validate.cluster.postgres_instances import cluster_postgres
+from dbc_validate.cluster.soak_subject import cluster_soak
+from dbc_validate.cluster.traefik_endpoint import cluster_ingress
 from dbc_validate.errors import InputError, MissingBinary
+from dbc_validate.probes.failover_trials import FailoverLab, trial_count
 from dbc_validate.scope import Scope
-from dbc_validate.targets.base import Capability, Provider, Target
-from dbc_validate.tools.binaries import INSTALL_HINTS
+from dbc_validate.targets.base import Provider, Target
+from dbc_validate.tools.binaries import INSTALL_HINTS, find_program
 from dbc_validate.tools.container_engine import EngineProbe, probe_container_engine
-
-if TYPE_CHECKING:
-    from dbc_validate.analysis.live.cluster_ingress import HostAddress
-    from dbc_validate.analysis.live.secrets import SecretPlan
-    from dbc_validate.cluster.access import ClusterAccess
-    from dbc_validate.cluster.pins import Pins
+from dbc_validate.tools.processes import lab_directory
 
 DEFAULT_CLUSTER_NAME = "dbc-gate1"
+DEFAULT_CLUSTER_TRIALS = 3
 HELM_HINT = "install helm (https://helm.sh/docs/intro/install/) and put it on PATH, or drop --with-observability"
 
 # A capability a cluster offers besides the manifest set and the API: factory(access, stack) returns the
 # fixture's value, made from the API access; it registers its cleanup on `stack` (or on access.stack, the same
 # target stack). Each factory is thin I/O over pure decisions in analysis.live.
-ClusterCapabilityFactory = Callable[["ClusterAccess", ExitStack], Any]
+ClusterCapabilityFactory = Callable[[ClusterAccess, ExitStack], Any]
 
 
-def _postgres(access: ClusterAccess, stack: ExitStack) -> Any:
-    from dbc_validate.cluster.postgres_instances import cluster_postgres
+def provide_cnpg_failover_lab(access: ClusterAccess, stack: ExitStack) -> FailoverLab:
+    """The `failover_lab` capability of kind, k3d and kubeconfig: failover trials over the set's CNPG Cluster.
 
-    return cluster_postgres(access, stack)
-
-
-def _ingress(access: ClusterAccess, stack: ExitStack) -> Any:
-    from dbc_validate.cluster.traefik_endpoint import cluster_ingress
-
-    return cluster_ingress(access, stack)
-
-
-def _soak(access: ClusterAccess, stack: ExitStack) -> Any:
-    from dbc_validate.probes.soak.cluster_subject import cluster_soak
-
-    return cluster_soak(access, stack)
-
-
-def _failover_lab(access: ClusterAccess, stack: ExitStack) -> Any:
-    from dbc_validate.probes.cnpg_failover import provide_cnpg_failover_lab
-
-    return provide_cnpg_failover_lab(access, stack)
+    Refuses an existing cluster without --allow-destructive (the plugin skips the suite there first).
+    """
+    refusal = access.destructive_refusal()
+    if refusal:
+        raise InputError(refusal, "pass --allow-destructive if this cluster may lose pods")
+    trials = trial_count(access.options.get("--failover-trials"), DEFAULT_CLUSTER_TRIALS)
+    backend = cnpg_failover_backend(access.kubectl, access.manifest_set, stack, access.progress)
+    return FailoverLab(backend, trials, access.progress, notes=backend.notes())
 
 
 def missing_prerequisites(
@@ -112,10 +112,10 @@ class ClusterTarget(Target):
     # capability, factory(access, stack). failover_lab refuses kubeconfig without --allow-destructive itself.
     capability_factories: ClassVar[Mapping[Capability, ClusterCapabilityFactory]] = MappingProxyType(
         {
-            Capability.POSTGRES: _postgres,
-            Capability.FAILOVER_LAB: _failover_lab,
-            Capability.INGRESS: _ingress,
-            Capability.SOAK: _soak,
+            Capability.POSTGRES: cluster_postgres,
+            Capability.FAILOVER_LAB: provide_cnpg_failover_lab,
+            Capability.INGRESS: cluster_ingress,
+            Capability.SOAK: cluster_soak,
         }
     )
 
@@ -145,7 +145,6 @@ class ClusterTarget(Target):
         return providers
 
     def pins(self) -> Pins:
-        from dbc_validate.cluster.pins import load_pins
 
         return load_pins(self.settings.root)
 
@@ -167,7 +166,6 @@ class ClusterTarget(Target):
         return None
 
     def destructive_refusal(self) -> str | None:
-        from dbc_validate.analysis.live.safety import destructive_refusal
 
         return destructive_refusal(self.name, self.settings.allow_destructive)
 
@@ -219,14 +217,11 @@ class ThrowawayClusterTarget(ClusterTarget):
     def secret_plan(self) -> SecretPlan:
         """The test secrets the deploy generates (the set's deploy-time-secrets.yaml, filtered by this target's
         name as the overlay); raises InputError for a Secret a workload reads that nothing provides."""
-        from dbc_validate.cluster.deploy import deploy_secret_plan
 
         return deploy_secret_plan(self.manifest_set(), self.settings.root, self.name)
 
     def ingress_address(self) -> HostAddress:
         """The host address the cluster config maps to Traefik's web NodePort (fixtures/traefik-install.yaml)."""
-        from dbc_validate.analysis.live.cluster_ingress import mapped_host_port
-        from dbc_validate.cluster.pins import read_yaml
 
         pins = self.pins()
         config = pins.clusters[self.name].config
@@ -239,13 +234,6 @@ class ThrowawayClusterTarget(ClusterTarget):
         return mapped_host_port(self.name, read_yaml(self.settings.root / config) or {}, node_port, config)
 
     def connect(self, stack: ExitStack) -> ClusterAccess:
-        from dbc_validate.cluster.access import ClusterAccess
-        from dbc_validate.cluster.deploy import Deployer
-        from dbc_validate.cluster.diagnostics import collect_bundle
-        from dbc_validate.cluster.kubectl import ClusterError, Kubectl
-        from dbc_validate.cluster.lifecycle import bring_up
-        from dbc_validate.tools.binaries import find_program
-        from dbc_validate.tools.processes import lab_directory
 
         pins = self.pins()
         pin = pins.clusters[self.name]

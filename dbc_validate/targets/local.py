@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Mapping
 from contextlib import ExitStack
-from typing import Any
+from pathlib import Path
 
+from dbc_validate.analysis.cnpg_topology import durability_of_set
+from dbc_validate.capabilities import Capability, IngressEndpoint, PostgresCapability
+from dbc_validate.labs.patroni_cluster import PatroniCluster, PatroniTiming, mirrored_sync
+from dbc_validate.labs.postgres_binaries import find_pg_binaries
+from dbc_validate.labs.soak_subject import LocalSoakSubject, local_soak
+from dbc_validate.labs.traefik_proxy import provide_local_traefik
+from dbc_validate.manifests.traefik_routes import http_routes
+from dbc_validate.probes.failover_patroni import PatroniBackend
+from dbc_validate.probes.failover_trials import FailoverLab, trial_count
 from dbc_validate.scope import Scope
-from dbc_validate.targets.base import Capability, Provider, Target
+from dbc_validate.targets.base import Provider, Target
 from dbc_validate.targets.postgres_capability import provide_postgres
+
+DEFAULT_LOCAL_TRIALS = 3
 
 
 class LocalTarget(Target):
@@ -29,23 +41,57 @@ class LocalTarget(Target):
     def providers(self) -> Mapping[Capability, Provider]:
         return {
             Capability.MANIFEST_SET: lambda stack: self.manifest_set(),
-            Capability.POSTGRES: lambda stack: provide_postgres(self, stack),
+            Capability.POSTGRES: self._postgres,
             Capability.INGRESS: self._ingress,
             Capability.SOAK: self._soak,
             Capability.FAILOVER_LAB: self._failover_lab,
         }
 
-    def _ingress(self, stack: ExitStack) -> Any:
-        from dbc_validate.labs.traefik_proxy import local_ingress
+    def _postgres(self, stack: ExitStack) -> PostgresCapability:
+        raw = self.settings.option("--postgres-bin")
+        pg_bin = None
+        if raw:
+            pg_bin = Path(raw).expanduser()
+            pg_bin = pg_bin if pg_bin.is_absolute() else self.settings.root / pg_bin
+        image = self.settings.option("--postgres-image")
+        return provide_postgres(
+            [str(d) for d in self.settings.option("--postgres-dsn") or []],
+            str(image) if image else None,
+            pg_bin,
+            self.manifest_set,
+            stack,
+            self.progress,
+            self.versions,
+        )
 
-        return local_ingress(self, stack)
+    def _ingress(self, stack: ExitStack) -> IngressEndpoint:
+        """A Traefik lab serving the manifest set's routes."""
+        lab = provide_local_traefik(http_routes(self.manifest_set()), stack, self.progress)
+        self.versions["traefik"] = lab.version
+        self.versions["locust"] = importlib.metadata.version("locust")
+        return lab.endpoint()
 
-    def _soak(self, stack: ExitStack) -> Any:
-        from dbc_validate.probes.soak.local_subject import local_soak
+    def _soak(self, stack: ExitStack) -> LocalSoakSubject:
+        subject = local_soak(http_routes(self.manifest_set()), stack, self.progress)
+        self.versions["traefik"] = subject.lab.version
+        return subject
 
-        return local_soak(self, stack)
-
-    def _failover_lab(self, stack: ExitStack) -> Any:
-        from dbc_validate.probes.failover_patroni import provide_patroni_failover_lab
-
-        return provide_patroni_failover_lab(stack, self)
+    def _failover_lab(self, stack: ExitStack) -> FailoverLab:
+        """The Patroni lab mirroring the set's declared replication; stopped and removed through `stack`."""
+        trials = trial_count(self.settings.option("--failover-trials"), DEFAULT_LOCAL_TRIALS)
+        durability = durability_of_set(self.manifest_set())
+        binaries = find_pg_binaries()
+        lab = PatroniCluster(binaries, timing=PatroniTiming(), sync=mirrored_sync(durability), progress=self.progress)
+        stack.callback(lab.stop)  # registered before start: an interrupted start is cleaned up too
+        lab.start()
+        self.versions["patroni"] = importlib.metadata.version("patroni")
+        self.versions["postgresql (failover lab)"] = f"{binaries.major} ({binaries.source})"
+        timing = lab.timing
+        notes = [
+            f"local stand-in: {lab.sync.describe()} mirroring {durability.describe()}",
+            f"Patroni ttl {timing.ttl} s, loop_wait {timing.loop_wait} s, retry_timeout {timing.retry_timeout} s: "
+            "a killed leader is replaced once its lock expires, so local write gaps sit near the ttl (Patroni's "
+            "minimum is 20 s); they prove the harness and the declared replication, not CloudNativePG's timing",
+            f"lab started in {lab.started_in_s:.1f} s",
+        ]
+        return FailoverLab(PatroniBackend(lab), trials, self.progress, notes=notes)

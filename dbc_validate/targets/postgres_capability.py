@@ -1,84 +1,31 @@
-"""The `postgres` capability: every PostgreSQL instance a suite must check, with its role and evidence scope.
-
-The local target fills it from `--postgres-dsn` (existing databases, tested as they are), `--postgres-image`
-(a container from that image, bootstrapped from the manifest set) or, when neither is given, a local lab
-PostgreSQL bootstrapped from the manifest set. Cluster targets fill it with every CNPG instance.
+"""The local target's `postgres` capability: `--postgres-dsn` (existing databases, tested as they are),
+`--postgres-image` (a container from that image, bootstrapped from the manifest set) or, when neither is given,
+a local lab PostgreSQL bootstrapped from the manifest set. Cluster targets fill it in cluster.postgres_instances.
 A DSN may hold a password: it is kept out of every repr, message and report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from dbc_validate.capabilities import DATABASE, InstanceKind, PostgresCapability, PostgresInstance
 from dbc_validate.errors import InputError
-from dbc_validate.labs.postgres_bootstrap import BootstrapReport, apply_bootstrap
+from dbc_validate.labs.postgres_binaries import find_pg_binaries
+from dbc_validate.labs.postgres_bootstrap import apply_bootstrap
+from dbc_validate.labs.postgres_container import start_image
+from dbc_validate.labs.postgres_server import start_postgres_lab
 from dbc_validate.manifests.cnpg_bootstrap import BootstrapSql, find_bootstrap_sql
+from dbc_validate.manifests.model import ManifestSet
 from dbc_validate.redact import redact
 from dbc_validate.scope import Scope
 
-if TYPE_CHECKING:
-    from dbc_validate.targets.base import Target
-
-DATABASE = "discourse"
-
-
-class InstanceKind(StrEnum):
-    LAB = "local lab"  # a PostgreSQL the harness started from local binaries
-    DSN = "--postgres-dsn"  # an existing database, tested as it is
-    IMAGE = "--postgres-image"  # a container the harness started from an image
-    CLUSTER = "cluster instance"  # a CNPG instance of a live cluster
-
-
-@dataclass(frozen=True)
-class PostgresInstance:
-    """One PostgreSQL a suite checks. `dsn` may hold a password: it is never printed (repr excludes it)."""
-
-    name: str
-    dsn: str = field(repr=False, compare=False)
-    role: str  # "primary" or "replica"
-    scope: Scope
-    kind: InstanceKind
-    database: str = ""
-    server_version: str = ""
-    bootstrap: BootstrapReport | None = None  # set when the harness created the database and applied the SQL
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.role})"
-
-    def connect(self, *, timeout_s: int = 10) -> psycopg.Connection:
-        """An autocommit connection; InputError (with a redacted message) when it cannot be opened."""
-        try:
-            return psycopg.connect(
-                self.dsn, autocommit=True, connect_timeout=timeout_s, application_name="dbc_validate"
-            )
-        except psycopg.Error as exc:
-            first = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-            raise InputError(
-                f"cannot connect to {self.name}: {first}",
-                "check that the server runs and that the DSN's host, port, user, password and database are right",
-            ) from None
-
-
-@dataclass(frozen=True)
-class PostgresCapability:
-    """The instances to check and the manifest set's bootstrap SQL (when it could be read)."""
-
-    instances: tuple[PostgresInstance, ...]
-    bootstrap: BootstrapSql | None = None
-    bootstrap_error: InputError | None = field(default=None, compare=False)
-
-    def require_bootstrap(self) -> BootstrapSql:
-        if self.bootstrap is None:
-            raise self.bootstrap_error or InputError("no bootstrap SQL was read", "pass --manifests")
-        return self.bootstrap
+Progress = Callable[[str], None]
 
 
 def describe_dsn(index: int, dsn: str) -> str:
@@ -96,26 +43,15 @@ def describe_dsn(index: int, dsn: str) -> str:
     return redact(f"dsn #{index} {user}{host}:{params.get('port') or 5432}/{database}")
 
 
-def inspect(instance: PostgresInstance) -> PostgresInstance:
-    """The instance with its role, database and server version as the server reports them."""
-    with instance.connect() as conn:
-        row = conn.execute(
-            "SELECT pg_is_in_recovery(), current_database(), current_setting('server_version')"
-        ).fetchone()
-    assert row is not None
-    in_recovery, database, version = row
-    return replace(instance, role="replica" if in_recovery else "primary", database=database, server_version=version)
-
-
-def _bootstrap(target: Target) -> tuple[BootstrapSql | None, InputError | None]:
+def _bootstrap(manifest_set: Callable[[], ManifestSet]) -> tuple[BootstrapSql | None, InputError | None]:
     try:
-        return find_bootstrap_sql(target.manifest_set(), DATABASE), None
+        return find_bootstrap_sql(manifest_set(), DATABASE), None
     except InputError as exc:  # ManifestError included: a DSN can be tested without manifests
         return None, exc
 
 
 def _bootstrapped(
-    name: str, dsn: str, kind: InstanceKind, bootstrap: BootstrapSql, progress: Callable[[str], None]
+    name: str, dsn: str, kind: InstanceKind, bootstrap: BootstrapSql, progress: Progress
 ) -> PostgresInstance:
     instance = PostgresInstance(name, dsn, "primary", Scope.LOCAL, kind)
     progress(f"postgres: applying {bootstrap.source} to {name} ({len(bootstrap.statements())} statements)")
@@ -123,40 +59,38 @@ def _bootstrapped(
         report = apply_bootstrap(conn, bootstrap)
     if report.missing_extensions:
         progress(f"postgres: {name} cannot create extension(s) {', '.join(sorted(report.missing_extensions))}")
-    return inspect(replace(instance, bootstrap=report))
+    return replace(instance, bootstrap=report).inspected()
 
 
-def _lab_instance(target: Target, bootstrap: BootstrapSql, stack: ExitStack) -> PostgresInstance:
-    from dbc_validate.labs.postgres_binaries import find_pg_binaries
-    from dbc_validate.labs.postgres_server import start_postgres_lab
-
-    raw = target.settings.option("--postgres-bin")
-    explicit = None
-    if raw:
-        explicit = Path(raw).expanduser()
-        explicit = explicit if explicit.is_absolute() else target.settings.root / explicit
-    binaries = find_pg_binaries(explicit)
-    lab = start_postgres_lab(binaries, target.progress)
+def _lab_instance(
+    pg_bin: Path | None, bootstrap: BootstrapSql, stack: ExitStack, progress: Progress
+) -> PostgresInstance:
+    binaries = find_pg_binaries(pg_bin)
+    lab = start_postgres_lab(binaries, progress)
     stack.callback(lab.stop)
     lab.create_database(DATABASE)
     name = f"local lab (PostgreSQL {binaries.major}, {binaries.bindir})"
-    return _bootstrapped(name, lab.dsn(DATABASE), InstanceKind.LAB, bootstrap, target.progress)
+    return _bootstrapped(name, lab.dsn(DATABASE), InstanceKind.LAB, bootstrap, progress)
 
 
-def _image_instance(target: Target, image: str, bootstrap: BootstrapSql, stack: ExitStack) -> PostgresInstance:
-    from dbc_validate.labs.postgres_container import start_image
-
-    dsn = start_image(image, DATABASE, stack, target.progress)
-    return _bootstrapped(f"image {image}", dsn, InstanceKind.IMAGE, bootstrap, target.progress)
+def _image_instance(image: str, bootstrap: BootstrapSql, stack: ExitStack, progress: Progress) -> PostgresInstance:
+    dsn = start_image(image, DATABASE, stack, progress)
+    return _bootstrapped(f"image {image}", dsn, InstanceKind.IMAGE, bootstrap, progress)
 
 
-def provide_postgres(target: Target, stack: ExitStack) -> PostgresCapability:
-    """The local target's postgres capability: the DSNs as given, else an image's container, else a lab."""
-    dsns = [str(d) for d in target.settings.option("--postgres-dsn") or []]
-    image = target.settings.option("--postgres-image")
-    bootstrap, problem = _bootstrap(target)
+def provide_postgres(
+    dsns: Sequence[str],
+    image: str | None,
+    pg_bin: Path | None,
+    manifest_set: Callable[[], ManifestSet],
+    stack: ExitStack,
+    progress: Progress,
+    versions: MutableMapping[str, str],
+) -> PostgresCapability:
+    """The DSNs as given, else an image's container, else a lab; each instance's version lands in `versions`."""
+    bootstrap, problem = _bootstrap(manifest_set)
     instances = [
-        inspect(PostgresInstance(describe_dsn(i, dsn), dsn, "unknown", Scope.LOCAL, InstanceKind.DSN))
+        PostgresInstance(describe_dsn(i, dsn), dsn, "unknown", Scope.LOCAL, InstanceKind.DSN).inspected()
         for i, dsn in enumerate(dsns, 1)
     ]
     if image or not dsns:
@@ -164,9 +98,9 @@ def provide_postgres(target: Target, stack: ExitStack) -> PostgresCapability:
             assert problem is not None
             raise problem
         if image:
-            instances.append(_image_instance(target, str(image), bootstrap, stack))
+            instances.append(_image_instance(image, bootstrap, stack, progress))
         else:
-            instances.append(_lab_instance(target, bootstrap, stack))
+            instances.append(_lab_instance(pg_bin, bootstrap, stack, progress))
     for instance in instances:
-        target.versions[f"postgresql {instance.name}"] = instance.server_version
+        versions[f"postgresql {instance.name}"] = instance.server_version
     return PostgresCapability(tuple(instances), bootstrap, problem)

@@ -22,6 +22,7 @@ from dbc_validate.analysis.bootstrap_sql import declared_mappings
 from dbc_validate.analysis.cjk_catalog import CONFIGURATION, EXTENSION, catalog_problems, mapping_differences
 from dbc_validate.analysis.cjk_corpus import parse_corpus
 from dbc_validate.analysis.cjk_oracle import Expectation, agrees, judge_headline
+from dbc_validate.capabilities import InstanceKind, PostgresCapability, PostgresInstance
 from dbc_validate.errors import InputError
 from dbc_validate.probes.cjk_search import (
     HOW_TO_PROVIDE_THE_PARSER,
@@ -34,7 +35,6 @@ from dbc_validate.probes.cjk_search import (
     search,
     smoke,
 )
-from dbc_validate.targets.postgres_capability import InstanceKind, PostgresCapability, PostgresInstance
 
 if TYPE_CHECKING:
     from dbc_validate.analysis.cjk_samples import SearchCase

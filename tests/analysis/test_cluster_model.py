@@ -6,7 +6,8 @@ import pytest
 from analysis_builders import cnpg_cluster, deployment, manifest_set, namespace
 
 from dbc_validate.analysis.addons import AddonPod
-from dbc_validate.analysis.cluster_model import ContainerPort, build_model
+from dbc_validate.analysis.cluster_model import build_model
+from dbc_validate.analysis.container_ports import ContainerPort
 
 TEMPLATE = {"metadata": {"labels": {"app": "w"}}, "spec": {"containers": [{"name": "c", "image": "i:1"}]}}
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from cjk_support import BOOTSTRAP_SQL, FIXTURES, JUDGE_PASSWORD, StockParserDatabase, write_manifest_set
 
-from dbc_validate.analysis.bootstrap_sql import split_statements
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
 from dbc_validate.labs.postgres_server import start_postgres_lab
+from dbc_validate.manifests.sql_statements import split_statements
 from dbc_validate.progress import stderr_progress
 
 

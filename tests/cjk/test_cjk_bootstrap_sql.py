@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 from cjk_support import BOOTSTRAP_SQL, FIXTURES
 
-from dbc_validate.analysis.bootstrap_sql import (
-    SqlStatement,
-    StatementFailure,
-    created_extension,
-    declared_mappings,
-    sort_failures,
-    split_statements,
-)
+from dbc_validate.analysis.bootstrap_sql import StatementFailure, created_extension, declared_mappings, sort_failures
+from dbc_validate.manifests.sql_statements import SqlStatement, split_statements
 
 # The mappings huangjimmy/pg_cjk_parser's README gives for public.config_2_gram_cjk.
 UPSTREAM_SIMPLE = [

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from cjk_support import FIXTURES, JUDGE_PASSWORD, SUITE, StockParserDatabase
 
+from dbc_validate.capabilities import InstanceKind, PostgresInstance
 from dbc_validate.scope import Scope
-from dbc_validate.targets.postgres_capability import InstanceKind, PostgresInstance
 
 CRITERION = "databases.cjk_parser"
 

@@ -11,6 +11,7 @@ import pytest
 from cjk_support import FIXTURES, JUDGE_PASSWORD, StockParserDatabase
 from psycopg.conninfo import conninfo_to_dict
 
+from dbc_validate.capabilities import Capability, InstanceKind, PostgresInstance
 from dbc_validate.errors import InputError, MissingBinary
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
 from dbc_validate.labs.postgres_bootstrap import BootstrapSqlError, apply_bootstrap
@@ -20,14 +21,8 @@ from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.options import SPECS
 from dbc_validate.scope import Scope
 from dbc_validate.settings import Settings
-from dbc_validate.targets.base import Capability
 from dbc_validate.targets.local import LocalTarget
-from dbc_validate.targets.postgres_capability import (
-    InstanceKind,
-    PostgresInstance,
-    describe_dsn,
-    provide_postgres,
-)
+from dbc_validate.targets.postgres_capability import describe_dsn, provide_postgres
 
 
 def local_target(root: Path, manifests: Path | None, **options: object) -> LocalTarget:

@@ -34,12 +34,13 @@ from dbc_validate.analysis.live.cnpg_instances import (
 from dbc_validate.analysis.live.headroom import container_loads, heaviest
 from dbc_validate.analysis.live.pods import container_health
 from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
+from dbc_validate.capabilities import Backend
 from dbc_validate.cluster.kubectl import ClusterError
+from dbc_validate.cluster.soak_subject import API_COMPONENT, CLUSTER_DEFAULT_DURATION_S, cluster_soak
 from dbc_validate.cluster.traefik_endpoint import cluster_ingress
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
-from dbc_validate.manifests.traefik_routes import Backend, http_routes
-from dbc_validate.probes.soak.cluster_subject import API_COMPONENT, CLUSTER_DEFAULT_DURATION_S, cluster_soak
+from dbc_validate.manifests.traefik_routes import http_routes
 
 KIND_OVERLAY = ROOT / "manifests" / "overlays" / "kind"
 CNPG_PODS = ("cnpg_primary", "cnpg_replica_2", "cnpg_replica_3")

@@ -15,15 +15,15 @@ from contextlib import ExitStack
 import pytest
 from cluster_fixtures import ROOT, RecordingAccess, obj, objs
 
-from dbc_validate.analysis.bootstrap_sql import split_statements
+from dbc_validate.capabilities import InstanceKind
 from dbc_validate.cluster.kubectl import ClusterError
 from dbc_validate.cluster.postgres_instances import cluster_postgres
 from dbc_validate.errors import InputError
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
 from dbc_validate.labs.postgres_server import PostgresLab, start_postgres_lab
 from dbc_validate.manifests.model import load_manifest_set
+from dbc_validate.manifests.sql_statements import split_statements
 from dbc_validate.scope import Scope
-from dbc_validate.targets.postgres_capability import InstanceKind
 
 KIND_OVERLAY = ROOT / "manifests" / "overlays" / "kind"
 CNPG_PODS = ("cnpg_primary", "cnpg_replica_2", "cnpg_replica_3", "image_pull_backoff")

@@ -178,11 +178,10 @@ def test_capability_suites_on_kind_without_an_engine_fail_fast_in_one_line(pytes
 
 
 def test_kind_offers_postgres_failover_ingress_and_soak_at_cluster_scope_made_from_its_api_access():
+    from dbc_validate.capabilities import Capability, IngressEndpoint
     from dbc_validate.probes.failover_trials import FailoverLab
-    from dbc_validate.probes.ingress_endpoint import IngressEndpoint
     from dbc_validate.scope import Scope
     from dbc_validate.settings import Settings
-    from dbc_validate.targets.base import Capability
     from dbc_validate.targets.kind import KindTarget
 
     class KindWithRecordedAccess(KindTarget):
@@ -218,8 +217,9 @@ def test_kind_offers_postgres_failover_ingress_and_soak_at_cluster_scope_made_fr
 
 
 def test_failover_lab_on_an_existing_cluster_is_refused_without_allow_destructive():
-    from dbc_validate.errors import InputError
     from dbc_validate.probes.cnpg_failover import provide_cnpg_failover_lab
+
+    from dbc_validate.errors import InputError
 
     with pytest.raises(InputError, match="refused on an existing cluster"):
         provide_cnpg_failover_lab(RecordingAccess(target="kubeconfig"), ExitStack())

@@ -14,7 +14,7 @@ from cluster_fixtures import ROOT
 
 from dbc_validate.analysis.addons import AddonPod
 from dbc_validate.analysis.addons_file import ADDONS_PATH, load_addons
-from dbc_validate.analysis.cluster_model import ContainerPort
+from dbc_validate.analysis.container_ports import ContainerPort
 from dbc_validate.analysis.live.addon_manifests import traefik_objects
 from dbc_validate.analysis.live.traefik_install import (
     install_problems,

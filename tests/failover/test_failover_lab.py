@@ -19,7 +19,8 @@ import pytest
 
 from dbc_validate.analysis import cnpg_topology as cnpg
 from dbc_validate.analysis.failover_log import parse_writer_log
-from dbc_validate.labs.patroni_cluster import WRITER_USER, LabError, PatroniCluster
+from dbc_validate.errors import LabError
+from dbc_validate.labs.patroni_cluster import WRITER_USER, PatroniCluster
 from dbc_validate.labs.postgres_binaries import PgBinaries, find_pg_binaries
 from dbc_validate.probes.failover_patroni import PatroniBackend
 from dbc_validate.probes.failover_trials import TrialPlan, run_trial

@@ -10,7 +10,6 @@ from dbc_validate.analysis.failover_log import (
     Attempt,
     LogFormatError,
     TimelineEvent,
-    TopologyEvent,
     TrialLog,
     analyse_trial,
     classify_error,
@@ -28,6 +27,7 @@ from dbc_validate.analysis.failover_log import (
     timeline_events,
     write_gap,
 )
+from dbc_validate.capabilities import TopologyEvent
 
 FAULT = 1000.0
 

@@ -15,9 +15,9 @@ from dbc_validate.labs.patroni_cluster import (
     PatroniTiming,
     SyncReplication,
     member_config,
+    mirrored_sync,
     multi_host_dsn,
 )
-from dbc_validate.probes.failover_patroni import mirrored_sync
 from dbc_validate.probes.failover_trials import trial_count
 
 # Shaped like Patroni 4.1's GET /cluster (fields the lab does not use included).

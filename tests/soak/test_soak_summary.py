@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dbc_validate.analysis.series import downsample
 from dbc_validate.analysis.soak_summary import (
     LoadWindow,
     build_sample,
@@ -14,8 +15,7 @@ from dbc_validate.analysis.soak_summary import (
     summarize,
     time_axis,
 )
-from dbc_validate.probes.soak.subject import ComponentHealth
-from dbc_validate.report.charts import downsample
+from dbc_validate.capabilities import ComponentHealth
 
 T0 = 1_790_000_000.0
 

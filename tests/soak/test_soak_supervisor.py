@@ -8,10 +8,10 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from dbc_validate.labs.soak_subject import LocalSoakSubject, ProcessMeter, ProcessSupervisor
 from dbc_validate.labs.traefik_proxy import provide_local_traefik
 from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.manifests.traefik_routes import http_routes
-from dbc_validate.probes.soak.local_subject import LocalSoakSubject, ProcessMeter, ProcessSupervisor
 from dbc_validate.probes.soak.plan import SoakPlan
 from dbc_validate.probes.soak.runner import run_soak
 from dbc_validate.tools.processes import LabProcess

@@ -24,11 +24,11 @@ from dbc_validate.analysis.traefik_file_config import (
     static_config,
 )
 from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
+from dbc_validate.capabilities import IngressEndpoint
 from dbc_validate.criteria import Threshold, by_id
 from dbc_validate.manifests.model import build_set, load_manifest_set
 from dbc_validate.manifests.render import Document, Rendered
 from dbc_validate.manifests.traefik_routes import http_routes
-from dbc_validate.probes.ingress_endpoint import IngressEndpoint
 from dbc_validate.probes.split_load import measure_split
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "split"

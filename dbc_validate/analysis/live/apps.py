@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dbc_validate.analysis.live.findings import Finding
 from dbc_validate.analysis.live.pods import Obj, is_ready, name_of, namespace_of, workload_of
-from dbc_validate.manifests.traefik_routes import HttpRoute
+from dbc_validate.capabilities import HttpRoute
 
 TRAEFIK_NO_ROUTE = "404 page not found"
 WORDPRESS_DB_ERROR = "Error establishing a database connection"

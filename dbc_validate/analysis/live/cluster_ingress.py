@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbc_validate.analysis.live.pods import Obj
+from dbc_validate.capabilities import Backend, HttpRoute
 from dbc_validate.errors import InputError
-from dbc_validate.manifests.traefik_routes import Backend, HttpRoute
 
 KUBERNETESCRD = "@kubernetescrd"
 _NOT_ALPHANUMERIC = re.compile(r"[\W_]+")

@@ -15,11 +15,11 @@ from typing import Any
 from dbc_validate import __version__
 from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSummary, build_sample, summarize
 from dbc_validate.analysis.split_check import request_path
+from dbc_validate.capabilities import SoakSubject
 from dbc_validate.durations import format_duration
 from dbc_validate.probes.locust_runner import LocustWorker
 from dbc_validate.probes.soak.plan import SoakPlan
 from dbc_validate.probes.soak.store import SoakStore
-from dbc_validate.probes.soak.subject import SoakSubject
 from dbc_validate.progress import Throttled
 from dbc_validate.tools.processes import lab_directory
 

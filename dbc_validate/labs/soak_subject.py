@@ -1,4 +1,4 @@
-"""The local target's `soak` capability: its own Traefik lab, supervised like pods and metered with psutil.
+"""The local `soak` capability: its own Traefik lab, supervised like pods and metered with psutil.
 
 A lab process found dead at a sample is restarted after a kubelet-like back-off and counted as a restart;
 restarting again and again within a window is a crash-loop. CPU and memory are summed over the lab's
@@ -8,22 +8,17 @@ processes; the soak judges them against the configured budget (--soak-cpu-budget
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import psutil
 
-from dbc_validate.analysis.soak_summary import crashlooping, restart_delay
+from dbc_validate.analysis.soak_summary import crashlooping, pick_route, restart_delay
+from dbc_validate.capabilities import ComponentHealth, HttpRoute, ResourceUse
 from dbc_validate.errors import InputError
 from dbc_validate.labs.traefik_proxy import TraefikLab
-from dbc_validate.manifests.traefik_routes import HttpRoute, http_routes
-from dbc_validate.probes.soak.subject import ComponentHealth, ResourceUse, pick_route
 from dbc_validate.tools.processes import LabProcess
-
-if TYPE_CHECKING:
-    from dbc_validate.targets.base import Target
 
 LOCAL_DEFAULT_DURATION_S = 60.0
 
@@ -123,10 +118,8 @@ class LocalSoakSubject:
         return self.meter.measure([p.pid for p in self.supervisor.processes if p.alive() and p.pid is not None])
 
 
-def local_soak(target: Target, stack: ExitStack) -> LocalSoakSubject:
+def local_soak(routes: Sequence[HttpRoute], stack: ExitStack, progress: Callable[[str], None]) -> LocalSoakSubject:
     """A Traefik lab of its own for the soak, so restarts it may see never disturb the split measurement."""
-    routes = http_routes(target.manifest_set())
     _soak_route(routes)  # before starting anything
-    lab = TraefikLab(routes, target.progress, name="soak-traefik").start(stack)
-    target.versions["traefik"] = lab.version
+    lab = TraefikLab(routes, progress, name="soak-traefik").start(stack)
     return LocalSoakSubject(lab)

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dbc_validate.analysis import cnpg_topology as cnpg
-from dbc_validate.analysis.failover_log import TopologyEvent, parse_writer_log
+from dbc_validate.analysis.failover_log import CREATE_TABLE, TABLE, parse_writer_log
 from dbc_validate.analysis.live.cnpg_instances import (
     CLUSTER_LABEL,
     CNPG_GROUP,
@@ -29,16 +29,12 @@ from dbc_validate.analysis.live.cnpg_instances import (
 from dbc_validate.analysis.live.cnpg_instances import cnpg_instances as instances_of
 from dbc_validate.analysis.live.harness_policies import HarnessPath, harness_policies, isolated_for_ingress
 from dbc_validate.analysis.live.pods import is_finished
+from dbc_validate.capabilities import TopologyEvent
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl, one_line
 from dbc_validate.cluster.postgres_instances import read_credentials
 from dbc_validate.errors import InputError
-from dbc_validate.probes.failover_trials import FailoverLab, trial_count
-from dbc_validate.probes.failover_writer import CREATE_TABLE, TABLE
+from dbc_validate.manifests.model import ManifestSet
 
-if TYPE_CHECKING:
-    from dbc_validate.cluster.access import ClusterAccess
-
-DEFAULT_CLUSTER_TRIALS = 3
 # CloudNativePG's own e2e suite deletes the primary with a 1 s grace period ("quickDeletionPeriod").
 DEFAULT_GRACE_PERIOD_S = 1
 STOP_FILE = "/work/stop"
@@ -251,31 +247,29 @@ class CnpgBackend:
             )
         return dict(parse_writer_log(result.stdout).present or {})
 
+    def notes(self) -> list[str]:
+        """How this backend breaks the cluster and writes to it, for the report."""
+        return [
+            f"fault: delete the primary pod with --grace-period={self.grace_period_s} (as CloudNativePG's e2e does); "
+            f"writer: a pod in {self.namespace} writing through {self.name}-rw with psql, one connection per "
+            "attempt, let through the namespace's NetworkPolicies by policies of its own that are deleted with it"
+        ]
+
     def cleanup(self) -> None:
         for writer in self._writers:
             writer.delete()  # never raises: what cannot be deleted stays listed
 
 
-def provide_cnpg_failover_lab(access: ClusterAccess, stack: ExitStack) -> FailoverLab:
-    """The `failover_lab` capability of kind, k3d and kubeconfig (ClusterTarget.capability_factories).
-
-    Refuses an existing cluster without --allow-destructive (the plugin skips the suite there first).
-    """
-    refusal = access.destructive_refusal()
-    if refusal:
-        raise InputError(refusal, "pass --allow-destructive if this cluster may lose pods")
-    trials = trial_count(access.options.get("--failover-trials"), DEFAULT_CLUSTER_TRIALS)
-    clusters = cnpg_clusters(access.manifest_set.objects)
+def cnpg_failover_backend(
+    kubectl: Kubectl, manifest_set: ManifestSet, stack: ExitStack, progress: Callable[[str], None]
+) -> CnpgBackend:
+    """A backend over the manifest set's first CloudNativePG Cluster; its writers are removed through `stack`."""
+    clusters = cnpg_clusters(manifest_set.objects)
     if not clusters:
         raise InputError(
             "the manifest set declares no CloudNativePG Cluster to fail over",
             "pass --manifests with the set that holds the postgresql.cnpg.io Cluster",
         )
-    backend = CnpgBackend(access.kubectl, clusters[0], progress=access.progress)
+    backend = CnpgBackend(kubectl, clusters[0], progress=progress)
     stack.callback(backend.cleanup)
-    notes = [
-        f"fault: delete the primary pod with --grace-period={backend.grace_period_s} (as CloudNativePG's e2e does); "
-        f"writer: a pod in {backend.namespace} writing through {backend.name}-rw with psql, one connection per "
-        "attempt, let through the namespace's NetworkPolicies by policies of its own that are deleted with it"
-    ]
-    return FailoverLab(backend, trials, access.progress, notes=notes)
+    return backend

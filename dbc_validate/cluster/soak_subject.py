@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from dbc_validate.analysis.live.headroom import container_loads, heaviest
 from dbc_validate.analysis.live.pods import container_health
+from dbc_validate.analysis.soak_summary import pick_route
+from dbc_validate.capabilities import ComponentHealth, IngressEndpoint, ResourceUse
 from dbc_validate.cluster.kubectl import ClusterError
 from dbc_validate.cluster.traefik_endpoint import cluster_ingress
 from dbc_validate.errors import InputError
-from dbc_validate.probes.ingress_endpoint import IngressEndpoint
-from dbc_validate.probes.soak.subject import ComponentHealth, ResourceUse, pick_route
 
 if TYPE_CHECKING:
     from dbc_validate.cluster.access import ClusterAccess
