@@ -21,6 +21,7 @@ from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
 from dbc_validate.options import add_options, resolve_settings
 from dbc_validate.progress import terminal_progress
+from dbc_validate.report.html import write_report
 from dbc_validate.report.verdict import Outcome
 from dbc_validate.session import Gate1Session, TestRecord
 
@@ -184,7 +185,6 @@ class Gate1Reporter:
             for record in state.records.values():
                 if record.outcome is Outcome.NOT_RUN and record.message == "not run":
                     record.message = "not run: the session was interrupted"
-        from dbc_validate.report.html import write_report
 
         try:
             report = state.report()

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from dbc_validate import __version__
 from dbc_validate.capabilities import Capability
 from dbc_validate.evidence import TestEvidence
 from dbc_validate.progress import ProgressSink
+from dbc_validate.provenance import git_state
 from dbc_validate.report.build import RunInfo, build_report
 from dbc_validate.report.verdict import Outcome, TestResult
 from dbc_validate.scope import Scope, strongest
@@ -92,18 +95,11 @@ class Gate1Session:
         ]
 
     def report(self) -> dict[str, Any]:
-        from dbc_validate.provenance import git_state
-
         target = self.target
         manifests = target.manifests_path
         git = git_state(manifests)
         versions = {"harness": __version__, "python": platform.python_version()}
-        try:
-            import pytest
-
-            versions["pytest"] = pytest.__version__
-        except ImportError:  # pragma: no cover - the plugin always runs under pytest
-            pass
+        versions["pytest"] = pytest.__version__
         versions.update(target.versions)
         run = RunInfo(
             target_name=target.name,

@@ -22,7 +22,7 @@ DEFAULT_KUBE_VERSION = "1.36"
 def _utils() -> Any:
     # Imported on first use: kubernetes-validate and jsonschema cost a third of a second to import,
     # which collecting the Gate 1 suites should not pay.
-    from kubernetes_validate import utils
+    from kubernetes_validate import utils  # heavy: see above
 
     return utils
 
@@ -53,7 +53,7 @@ def schema_version(kube_version: str) -> str:
 
 @functools.cache
 def _registry(version: str) -> Any:
-    from referencing import Registry, Resource
+    from referencing import Registry, Resource  # heavy: loaded with the schemas, on first use
 
     definitions = _utils().schema_contents(f"kubernetes-json-schema/v{version}-local-strict/_definitions.json", version)
     return Resource.from_contents(definitions) @ Registry()
@@ -69,7 +69,7 @@ def _validator(version: str, kind: str, api_version: str) -> Any:
         )
     except FileNotFoundError:
         return None
-    import jsonschema
+    import jsonschema  # heavy: loaded with the schemas, on first use
     from referencing import Resource
 
     registry = Resource.from_contents(schema) @ _registry(version)
@@ -78,7 +78,7 @@ def _validator(version: str, kind: str, api_version: str) -> Any:
 
 def first_error(validator: Any, obj: K8sObject) -> str | None:
     """The most relevant schema error of `obj` as "path: message", or None when it validates."""
-    import jsonschema
+    import jsonschema  # heavy: as above
 
     error = jsonschema.exceptions.best_match(validator.iter_errors(dict(obj.body)))
     if error is None:

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dbc_validate.manifests.model import ManifestSet
+from dbc_validate.analysis import analyze
+from dbc_validate.analysis.findings import format_findings
+from dbc_validate.manifests.model import ManifestSet, load_manifest_set
 
 
 def load_paths(paths: Sequence[Path]) -> ManifestSet:
     """One manifest set from several paths (each a kustomization folder, YAML file or folder of YAML)."""
-    from dbc_validate.manifests.model import load_manifest_set
-
     sets = [load_manifest_set(path) for path in paths]
     if len(sets) == 1:
         return sets[0]
@@ -59,9 +59,6 @@ def summary_line(summary: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dbc_validate.analysis import analyze
-    from dbc_validate.analysis.findings import format_findings
-
     manifests = load_paths(args.paths)
     result = analyze(manifests, expected_split=args.split, kube_version=args.kube_version)
     if args.format == "json":

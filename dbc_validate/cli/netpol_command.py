@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any
 
+from dbc_validate.analysis.netpol import UnknownEndpoint, allowed, build_model, expected_matrix
 from dbc_validate.cli.analyze_command import add_paths_argument, load_paths
 from dbc_validate.errors import InputError
 
@@ -41,8 +42,6 @@ def parse_port(text: str) -> tuple[int, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dbc_validate.analysis.netpol import UnknownEndpoint, allowed, build_model, expected_matrix
-
     one_flow = [args.source, args.destination, args.port]
     if any(one_flow) and not all(one_flow):
         raise InputError(

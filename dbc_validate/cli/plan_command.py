@@ -26,11 +26,14 @@ from dbc_validate.analysis.live.plan import (
 )
 from dbc_validate.analysis.live.safety import lifecycle, prod_context_refusal
 from dbc_validate.analysis.live.secrets import secret_plan
+from dbc_validate.capabilities import Capability
 from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, read_yaml, referenced_images
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.manifests.deploy_time_secrets import load_deploy_time_secrets
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+from dbc_validate.plugin import criteria_of
 from dbc_validate.targets.cluster import DEFAULT_CLUSTER_NAME, cluster_capability_scopes
+from dbc_validate.targets.kubeconfig import read_context
 
 OVERLAYS = {"kind": "kind", "k3d": "k3d", "kubeconfig": "prod"}
 LOAD_COMMANDS = {
@@ -74,9 +77,6 @@ def _manifests(args: argparse.Namespace, root: Path) -> tuple[ManifestSet | None
 
 def collect_checks(suites: Path) -> tuple[list[CollectedCheck], str]:
     """The Gate 1 tests under `suites`, collected by pytest itself (nothing runs)."""
-    from dbc_validate.capabilities import Capability
-    from dbc_validate.plugin import criteria_of
-
     names = {c.value for c in Capability}
     found: list[CollectedCheck] = []
 
@@ -104,8 +104,6 @@ def collect_checks(suites: Path) -> tuple[list[CollectedCheck], str]:
 
 def _cluster_section(plan: Plan, args: argparse.Namespace, pins: Pins, root: Path) -> None:
     if args.target == "kubeconfig":
-        from dbc_validate.targets.kubeconfig import read_context
-
         path = args.kubeconfig or (
             Path(os.environ["KUBECONFIG"].split(os.pathsep)[0]) if os.environ.get("KUBECONFIG") else None
         )

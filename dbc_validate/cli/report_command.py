@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from dbc_validate.errors import InputError
+from dbc_validate.report.build import TOP_LEVEL_KEYS
+from dbc_validate.report.html import render_html
 
 
 def register(subparsers: Any) -> None:
@@ -18,9 +20,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dbc_validate.report.build import TOP_LEVEL_KEYS
-    from dbc_validate.report.html import render_html
-
     try:
         report = json.loads(args.json.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -6,6 +6,7 @@ capabilities (PostgreSQL instances, Traefik's metrics)."""
 from __future__ import annotations
 
 import http.client
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -109,8 +110,6 @@ class ClusterAccess:
         return [o for ns in (namespaces or self.app_namespaces) for o in self.items(resource, ns, missing_ok)]
 
     def raw_json(self, path: str) -> Any:
-        import json
-
         return json.loads(self.kubectl.raw(path) or "null")
 
     def readyz(self) -> str | None:

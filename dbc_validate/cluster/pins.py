@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from dbc_validate.analysis.live.templates import pod_spec_of
 from dbc_validate.analysis.live.traefik_install import TraefikInstall, parse_traefik_install, pin_disagreements
 from dbc_validate.errors import InputError
 
@@ -205,8 +206,6 @@ def load_pins(root: Path) -> Pins:
 
 def referenced_images(objects: Sequence[Any]) -> set[str]:
     """Every image the manifest set runs: container images and CloudNativePG `imageName`."""
-    from dbc_validate.analysis.live.templates import pod_spec_of
-
     found: set[str] = set()
     for obj in objects:
         if obj.kind == "Cluster" and obj.group == "postgresql.cnpg.io" and obj.spec.get("imageName"):

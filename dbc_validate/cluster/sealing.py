@@ -13,15 +13,13 @@ import base64
 import os
 import struct
 from collections.abc import Mapping
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING, Any
 
 from dbc_validate.analysis.live.secrets import SecretSpec
 from dbc_validate.errors import InputError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 SESSION_KEY_BYTES = 32
 GCM_NONCE = bytes(12)
@@ -29,6 +27,9 @@ GCM_NONCE = bytes(12)
 
 def public_key_from_cert(pem: bytes) -> rsa.RSAPublicKey:
     """The RSA public key of the controller's certificate (as served at /v1/cert.pem)."""
+    from cryptography import x509  # heavy: cryptography loads only when a deploy seals secrets
+    from cryptography.hazmat.primitives.asymmetric import rsa  # heavy: as above
+
     try:
         key = x509.load_pem_x509_certificate(pem).public_key()
     except ValueError as exc:
@@ -39,6 +40,9 @@ def public_key_from_cert(pem: bytes) -> rsa.RSAPublicKey:
 
 
 def _oaep(label: bytes) -> padding.OAEP:
+    from cryptography.hazmat.primitives import hashes  # heavy: as above
+    from cryptography.hazmat.primitives.asymmetric import padding  # heavy: as above
+
     return padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=label)
 
 
@@ -54,6 +58,8 @@ def encryption_label(namespace: str, name: str, scope: str = "strict") -> bytes:
 def hybrid_encrypt(
     public_key: rsa.RSAPublicKey, plaintext: bytes, label: bytes, session_key: bytes | None = None
 ) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # heavy: as above
+
     key = session_key if session_key is not None else os.urandom(SESSION_KEY_BYTES)
     if len(key) != SESSION_KEY_BYTES:
         raise ValueError(f"the session key must be {SESSION_KEY_BYTES} bytes")
@@ -63,6 +69,8 @@ def hybrid_encrypt(
 
 def hybrid_decrypt(private_key: rsa.RSAPrivateKey, ciphertext: bytes, label: bytes) -> bytes:
     """The controller's side, kept to prove in tests that `hybrid_encrypt` produces what it can open."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # heavy: as above
+
     if len(ciphertext) < 2:
         raise ValueError("sealed data too short")
     (length,) = struct.unpack(">H", ciphertext[:2])

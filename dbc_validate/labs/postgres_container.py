@@ -25,7 +25,8 @@ def start_image(image: str, database: str, stack: ExitStack, progress: Callable[
             f"--postgres-image {image} needs a container engine, and none answers ({engine.detail})",
             INSTALL_HINTS["docker"] + "; or test an existing database with --postgres-dsn",
         )
-    try:  # testcontainers 4.x moved the module; both spellings are in use
+    # heavy, optional: testcontainers loads only for --postgres-image; 4.x moved the module, both spellings exist
+    try:
         from testcontainers.community.postgres import PostgresContainer  # type: ignore[import-untyped]
     except ImportError:
         from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped,no-redef]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dbc_validate.errors import ManifestError
-from dbc_validate.manifests.render import Document, Rendered
+from dbc_validate.manifests.render import Document, Rendered, render
 
 # Kinds without a namespace; everything else defaults to namespace "default".
 CLUSTER_SCOPED_KINDS = frozenset(
@@ -138,6 +138,4 @@ def build_set(rendered: Rendered) -> ManifestSet:
 
 def load_manifest_set(path: Path) -> ManifestSet:
     """Render and parse `path`; raises ManifestError (one line, with the fix) for unusable input."""
-    from dbc_validate.manifests.render import render
-
     return build_set(render(path))

@@ -44,14 +44,14 @@ TIMEOUTS = {
 
 def with_timeouts(dsn: str) -> str:
     """`dsn` plus the writer's short timeouts (values already in `dsn` win)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo  # heavy: psycopg loads only when a writer runs
 
     params = conninfo_to_dict(dsn)
     return make_conninfo(**{**TIMEOUTS, **params})
 
 
 def ensure_table(dsn: str) -> None:
-    import psycopg
+    import psycopg  # heavy: as above
 
     with psycopg.connect(with_timeouts(dsn), autocommit=True) as conn:
         conn.execute(CREATE_TABLE)
@@ -59,7 +59,7 @@ def ensure_table(dsn: str) -> None:
 
 def present_rows(dsn: str, run_id: str) -> dict[int, int]:
     """seq -> number of rows, as the current primary holds them."""
-    import psycopg
+    import psycopg  # heavy: as above
 
     with psycopg.connect(with_timeouts(dsn), autocommit=True) as conn:
         return {int(seq): int(n) for seq, n in conn.execute(PRESENT, (run_id,)).fetchall()}
@@ -110,7 +110,7 @@ class FailoverWriter:
             return self._acks
 
     def _attempt(self, conn: Any, seq: int, attempt: int) -> tuple[Any, Attempt]:
-        import psycopg
+        import psycopg  # heavy: as above
 
         sent = time.time()
         try:

@@ -26,12 +26,12 @@ def group_series(series: Sequence[dict[str, Any]]) -> list[tuple[str, list[dict[
 
 def render_chart(title: str, series: Sequence[dict[str, Any]], width_in: float = 8.0, height_in: float = 2.6) -> str:
     """One SVG chart (as a string) for `series` of the report's JSON shape."""
-    import matplotlib
+    import matplotlib  # heavy: ~0.3 s, paid only when a report draws a chart
 
     matplotlib.use("svg", force=False)
     matplotlib.rcParams["svg.fonttype"] = "path"  # text drawn as paths: nothing in a label can become markup
     matplotlib.rcParams["svg.hashsalt"] = "dbc"  # deterministic ids
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # heavy: after the backend is chosen above
 
     fig = Figure(figsize=(width_in, height_in), dpi=96)
     ax = fig.add_subplot()

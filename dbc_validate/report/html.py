@@ -32,7 +32,7 @@ def _charts(report: dict[str, Any]) -> dict[str, list[tuple[str, Markup]]]:
 
 
 def render_html(report: dict[str, Any]) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from jinja2 import Environment, PackageLoader, select_autoescape  # heavy: only when a report is written
 
     env = Environment(
         loader=PackageLoader("dbc_validate.report", "templates"),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbc_validate.capabilities import Capability, CapabilityUnavailable, missing_capability_reason
 from dbc_validate.errors import InputError
+from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.scope import Scope
 
 if TYPE_CHECKING:
@@ -80,7 +81,5 @@ class Target(ABC):
     def manifest_set(self) -> ManifestSet:
         """The rendered, parsed manifest set (once per session); raises ManifestError."""
         if self._manifests is None:
-            from dbc_validate.manifests.model import load_manifest_set
-
             self._manifests = load_manifest_set(self.manifests_path)
         return self._manifests

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from dbc_validate.cluster.lifecycle import K3dCli
 from dbc_validate.targets.cluster import ThrowawayClusterTarget
 
 
@@ -12,6 +13,4 @@ class K3dTarget(ThrowawayClusterTarget):
     default_overlay = "k3d"
 
     def make_cli(self) -> object:
-        from dbc_validate.cluster.lifecycle import K3dCli
-
         return K3dCli(self.cluster_name, shutil.which("k3d") or "k3d")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from dbc_validate.cluster.lifecycle import KindCli
 from dbc_validate.targets.cluster import ThrowawayClusterTarget
 
 
@@ -12,6 +13,4 @@ class KindTarget(ThrowawayClusterTarget):
     default_overlay = "kind"
 
     def make_cli(self) -> object:
-        from dbc_validate.cluster.lifecycle import KindCli
-
         return KindCli(self.cluster_name, shutil.which("kind") or "kind")

@@ -9,8 +9,12 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from dbc_validate.analysis.live.safety import current_context, prod_context_refusal
+from dbc_validate.cluster.access import ClusterAccess
+from dbc_validate.cluster.kubectl import Kubectl
 from dbc_validate.errors import InputError
 from dbc_validate.targets.cluster import ClusterTarget
+from dbc_validate.tools.binaries import find_program
 
 if TYPE_CHECKING:
     from dbc_validate.analysis.live.safety import KubeContext
@@ -19,8 +23,6 @@ if TYPE_CHECKING:
 
 def read_context(path: Path) -> KubeContext:
     """The context a kubeconfig file selects; InputError if unreadable (its content is never shown)."""
-    from dbc_validate.analysis.live.safety import current_context
-
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -41,17 +43,11 @@ class KubeconfigTarget(ClusterTarget):
         return read_context(path)
 
     def safety_checks(self) -> None:
-        from dbc_validate.analysis.live.safety import prod_context_refusal
-
         refusal = prod_context_refusal(self.context(), bool(self.settings.option("--allow-prod-context")))
         if refusal is not None:
             raise refusal
 
     def connect(self, stack: ExitStack) -> ClusterAccess:
-        from dbc_validate.cluster.access import ClusterAccess
-        from dbc_validate.cluster.kubectl import Kubectl
-        from dbc_validate.tools.binaries import find_program
-
         context = self.context()
         kubectl = Kubectl(find_program("kubectl"), self.settings.kubeconfig, context.name)
         version = kubectl.json(["version"], timeout_s=30.0)
