@@ -22,7 +22,7 @@ from dbc_validate.options import SPECS
 from dbc_validate.scope import Scope
 from dbc_validate.settings import Settings
 from dbc_validate.targets.local import LocalTarget
-from dbc_validate.targets.postgres_capability import describe_dsn, provide_postgres
+from dbc_validate.targets.postgres_capability import describe_dsn
 
 
 def local_target(root: Path, manifests: Path | None, **options: object) -> LocalTarget:
@@ -97,7 +97,7 @@ def test_a_dsn_is_described_without_its_password() -> None:
 def test_dsn_instances_are_checked_as_they_are(stock_parser_database: StockParserDatabase, tmp_path: Path) -> None:
     target = local_target(tmp_path, tmp_path / "no-manifests", postgres_dsn=[stock_parser_database.dsn])
     with ExitStack() as stack:
-        capability = provide_postgres(target, stack)
+        capability = target.providers()[Capability.POSTGRES](stack)
     (instance,) = capability.instances
     assert (instance.kind, instance.role, instance.scope, instance.database) == (
         InstanceKind.DSN,
@@ -126,7 +126,7 @@ def test_the_lab_capability_is_bootstrapped_from_the_manifest_set_and_removed(
     messages: list[str] = []
     target = LocalTarget(Settings(root=tmp_path, target="local", manifests=real_manifest_set), messages.append)
     with ExitStack() as stack:
-        capability = provide_postgres(target, stack)
+        capability = target.providers()[Capability.POSTGRES](stack)
         (instance,) = capability.instances
         assert instance.kind is InstanceKind.LAB and instance.role == "primary" and instance.database == "discourse"
         assert instance.bootstrap is not None and instance.bootstrap.lacks("pg_cjk_parser")
@@ -160,15 +160,14 @@ def test_a_broken_chain_stops_before_a_lab_starts(tmp_path: Path) -> None:
         Settings(root=tmp_path, target="local", manifests=FIXTURES / "manifests" / "missing-key"), messages.append
     )
     with ExitStack() as stack, pytest.raises(InputError, match="no SQL under key"):
-        provide_postgres(target, stack)
+        target.providers()[Capability.POSTGRES](stack)
     assert messages == []
 
 
 def test_postgres_bin_and_postgres_image_errors_say_what_to_do(real_manifest_set: Path, tmp_path: Path) -> None:
     with ExitStack() as stack, pytest.raises(MissingBinary, match=r"--postgres-bin .* has no initdb"):
-        provide_postgres(local_target(tmp_path, real_manifest_set, postgres_bin=str(tmp_path)), stack)
+        local_target(tmp_path, real_manifest_set, postgres_bin=str(tmp_path)).providers()[Capability.POSTGRES](stack)
     with ExitStack() as stack, pytest.raises(MissingBinary) as caught:
-        provide_postgres(
-            local_target(tmp_path, real_manifest_set, postgres_image="dirtbikechina/postgres:15-cjk"), stack
-        )
+        image = local_target(tmp_path, real_manifest_set, postgres_image="dirtbikechina/postgres:15-cjk")
+        image.providers()[Capability.POSTGRES](stack)
     assert "needs a container engine" in str(caught.value) and "--postgres-dsn" in str(caught.value)

@@ -217,9 +217,8 @@ def test_kind_offers_postgres_failover_ingress_and_soak_at_cluster_scope_made_fr
 
 
 def test_failover_lab_on_an_existing_cluster_is_refused_without_allow_destructive():
-    from dbc_validate.probes.cnpg_failover import provide_cnpg_failover_lab
-
     from dbc_validate.errors import InputError
+    from dbc_validate.targets.cluster import provide_cnpg_failover_lab
 
     with pytest.raises(InputError, match="refused on an existing cluster"):
         provide_cnpg_failover_lab(RecordingAccess(target="kubeconfig"), ExitStack())

@@ -16,11 +16,12 @@ import yaml
 from dbc_validate.analysis.failover_log import Attempt, format_attempt
 from dbc_validate.analysis.live.cnpg_instances import cnpg_clusters
 from dbc_validate.cluster.access import ClusterAccess
+from dbc_validate.cluster.cnpg_failover import CnpgBackend
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl
 from dbc_validate.cluster.pins import load_pins
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
-from dbc_validate.probes.cnpg_failover import CnpgBackend, provide_cnpg_failover_lab
+from dbc_validate.targets.cluster import provide_cnpg_failover_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "failover"
