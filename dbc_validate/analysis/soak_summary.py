@@ -11,10 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbc_validate.analysis.series import MAX_POINTS, downsample
 from dbc_validate.capabilities import HttpRoute
 from dbc_validate.durations import format_duration
-from dbc_validate.stats import percentile
+from dbc_validate.stats import MAX_POINTS, downsample, percentile
 
 # A component restarted this many times within the window is crash-looping (Kubernetes shows
 # CrashLoopBackOff after repeated restarts with growing back-off).

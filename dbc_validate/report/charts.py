@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from dbc_validate.analysis.series import downsample
+from dbc_validate.stats import downsample
 
 
 def _nan(values: Sequence[float | None]) -> list[float]:

@@ -11,9 +11,6 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
-
 from dbc_validate.capabilities import DATABASE, InstanceKind, PostgresCapability, PostgresInstance
 from dbc_validate.errors import InputError
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
@@ -30,6 +27,9 @@ Progress = Callable[[str], None]
 
 def describe_dsn(index: int, dsn: str) -> str:
     """A printable name for the index-th --postgres-dsn: user@host:port/database, never the password."""
+    import psycopg  # heavy: psycopg loads only when a DSN is given
+    from psycopg.conninfo import conninfo_to_dict
+
     try:
         params = conninfo_to_dict(dsn)
     except psycopg.Error:

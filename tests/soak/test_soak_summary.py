@@ -5,7 +5,6 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dbc_validate.analysis.series import downsample
 from dbc_validate.analysis.soak_summary import (
     LoadWindow,
     build_sample,
@@ -16,6 +15,7 @@ from dbc_validate.analysis.soak_summary import (
     time_axis,
 )
 from dbc_validate.capabilities import ComponentHealth
+from dbc_validate.stats import downsample
 
 T0 = 1_790_000_000.0
 
