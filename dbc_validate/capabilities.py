@@ -29,7 +29,7 @@ class Capability(StrEnum):
     POSTGRES = "postgres"  # PostgresCapability
     FAILOVER_LAB = "failover_lab"  # probes.failover_trials.FailoverLab over a FailoverBackend
     INGRESS = "ingress"  # IngressEndpoint
-    CLUSTER = "cluster"  # ClusterApi (cluster.access.ClusterAccess)
+    CLUSTER = "cluster"  # cluster.access.ClusterAccess (API access to a live cluster)
     SOAK = "soak"  # SoakSubject
 
 
