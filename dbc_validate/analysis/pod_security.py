@@ -1,7 +1,8 @@
 """Pod Security Standards "restricted" (pod-security-admission 1.36) for one pod spec, and its findings.
 
 One evaluator for every source: `evaluate_pod(pod_spec, annotations)` takes a pod spec whether it came
-from a rendered manifest or from a live pod. Regular, init and ephemeral containers are judged alike, and
+from a rendered manifest or from a live pod; `run_as_root_violations` judges a running container of a live pod
+with the same rules plus the uid observed inside it. Regular, init and ephemeral containers are judged alike, and
 pod-level settings are inherited the way the kubelet applies them (a pod-level runAsNonRoot: true covers
 every container that does not set it false).
 """
@@ -153,6 +154,50 @@ def evaluate_pod(pod_spec: Mapping[str, Any], annotations: Mapping[str, str] | N
     for container in containers_of(pod_spec):
         violations.extend(_container_level(pod_spec, container))
     return violations
+
+
+RUN_AS_RULES = frozenset({"pod-security.run-as-non-root", "pod-security.run-as-user"})
+
+
+def _declared_user(pod_spec: Mapping[str, Any], container: Container) -> Any:
+    # The container's runAsUser wins over the pod's, as the kubelet applies them.
+    own = container.security_context
+    return own["runAsUser"] if "runAsUser" in own else _m(pod_spec.get("securityContext")).get("runAsUser")
+
+
+def run_as_root_violations(
+    pod_spec: Mapping[str, Any], container: str, observed_uid: int | None = None, unobserved_why: str = ""
+) -> list[Violation]:
+    """Whether the running `container` of a (live) pod spec may run as root; empty when it provably does not.
+
+    The uid observed inside the container, a fact only a live pod has, decides when there is one. Without it
+    (distroless images have neither `id` nor a shell) this evaluator's run-as-user and run-as-non-root verdicts
+    on the spec decide, except that a declared non-zero runAsUser proves non-root by itself: the container runs
+    as that uid. `unobserved_why` says why no uid was observed.
+    """
+    found = next((c for c in containers_of(pod_spec) if c.name == container), None)
+    if found is None:
+        return [Violation("pod-security.run-as-non-root", container, "the pod spec declares no such container")]
+    if observed_uid is not None:
+        if observed_uid == 0:
+            return [Violation("pod-security.run-as-user", found.label, "runs as uid 0 (observed inside the container)")]
+        return []
+    mine = [v for v in evaluate_pod(pod_spec) if v.rule in RUN_AS_RULES and v.container in (None, found.label)]
+    as_root = [v for v in mine if v.rule == "pod-security.run-as-user"]
+    if as_root:
+        return [Violation(v.rule, found.label, v.message) for v in as_root]
+    user = _declared_user(pod_spec, found)
+    if isinstance(user, int) and user != 0:
+        return []
+    why = unobserved_why or "uid not observed"
+    return [
+        Violation(
+            v.rule,
+            found.label,
+            f"nothing proves it is non-root: {why}; {v.message} and no non-zero runAsUser is declared",
+        )
+        for v in mine
+    ]
 
 
 def pod_security_findings(model: ClusterModel) -> list[Finding]:
