@@ -30,9 +30,10 @@ from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, read_yam
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.manifests.deploy_time_secrets import load_deploy_time_secrets
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+from dbc_validate.manifests.overlays import default_manifests
 from dbc_validate.targets.cluster import DEFAULT_CLUSTER_NAME, cluster_capability_scopes
 
-OVERLAYS = {"kind": "kind", "k3d": "k3d", "kubeconfig": "prod"}
+CLUSTER_TARGETS = ("k3d", "kind", "kubeconfig")
 LOAD_COMMANDS = {
     "kind": "kind load docker-image {image} --name {name}",
     "k3d": "k3d image import {image} --cluster {name}",
@@ -43,7 +44,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan", help="print what a cluster run would do (cluster, add-ons, images, apply order, checks); no Docker"
     )
-    parser.add_argument("--target", required=True, choices=sorted(OVERLAYS), help="the cluster target to plan for")
+    parser.add_argument("--target", required=True, choices=CLUSTER_TARGETS, help="the cluster target to plan for")
     parser.add_argument("--manifests", type=Path, default=None, help="manifest set (default: the target's overlay)")
     parser.add_argument(
         "--kubeconfig", type=Path, default=None, help="kubeconfig (target kubeconfig; else $KUBECONFIG)"
@@ -64,8 +65,7 @@ def _manifests(args: argparse.Namespace, root: Path) -> tuple[ManifestSet | None
         if not args.manifests.exists():
             raise InputError(f"manifest path {args.manifests} does not exist", "pass --manifests with an existing path")
         return load_manifest_set(args.manifests), ""
-    overlay = root / "manifests" / "overlays" / OVERLAYS[args.target]
-    path = overlay if overlay.is_dir() else root / "manifests"
+    path = default_manifests(root, args.target)
     try:
         return load_manifest_set(path), ""
     except ManifestError as exc:

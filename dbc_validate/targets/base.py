@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbc_validate.errors import InputError
+from dbc_validate.manifests.overlays import default_manifests
 from dbc_validate.scope import Scope
 
 if TYPE_CHECKING:
@@ -58,8 +59,6 @@ class Target(ABC):
 
     name: str = ""
     scope: Scope = Scope.STATIC
-    # Overlay under manifests/overlays/ judged by default on this target.
-    default_overlay: str = ""
 
     def __init__(self, settings: Settings, progress: Callable[[str], None]) -> None:
         self.settings = settings
@@ -103,13 +102,9 @@ class Target(ABC):
             raise CapabilityUnavailable(missing_capability_reason(self.name, capability))
         return provider(self._stack)
 
-    def default_manifests(self, root: Path) -> Path:
-        overlay = root / "manifests" / "overlays" / self.default_overlay
-        return overlay if self.default_overlay and overlay.is_dir() else root / "manifests"
-
     @property
     def manifests_path(self) -> Path:
-        return self.settings.manifests or self.default_manifests(self.settings.root)
+        return self.settings.manifests or default_manifests(self.settings.root, self.name)
 
     def manifest_set(self) -> ManifestSet:
         """The rendered, parsed manifest set (once per session); raises ManifestError."""

@@ -9,7 +9,6 @@ from dbc_validate.targets.cluster import ThrowawayClusterTarget
 
 class K3dTarget(ThrowawayClusterTarget):
     name = "k3d"
-    default_overlay = "k3d"
 
     def make_cli(self) -> object:
         from dbc_validate.cluster.lifecycle import K3dCli

@@ -9,7 +9,6 @@ from dbc_validate.targets.cluster import ThrowawayClusterTarget
 
 class KindTarget(ThrowawayClusterTarget):
     name = "kind"
-    default_overlay = "kind"
 
     def make_cli(self) -> object:
         from dbc_validate.cluster.lifecycle import KindCli
