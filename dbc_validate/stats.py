@@ -58,13 +58,15 @@ def fixed_sample_size(p0: float, p1: float, alpha: float, beta: float, two_sided
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0..100) of `values` by linear interpolation; None for no values."""
+    """The q-th percentile (0..100) of `values` by linear interpolation; None for no values (nothing measured
+    is a state callers report, not an error). A q outside 0..100 is a programming error: ValueError."""
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} outside 0..100")
     if not values:
         return None
     ordered = sorted(values)
-    rank = (len(ordered) - 1) * min(max(q, 0.0), 100.0) / 100.0
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from dbc_validate.analysis.addons import AddonPod
 from dbc_validate.analysis.addons_file import default_addons
 from dbc_validate.analysis.container_ports import ContainerPort, as_int, container_ports
+from dbc_validate.manifests.fields import dig, listing, mapping
 from dbc_validate.manifests.model import K8sObject, ManifestSet
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
@@ -48,7 +49,7 @@ class Container:
 
     @property
     def security_context(self) -> Mapping[str, Any]:
-        return _mapping(self.body.get("securityContext"))
+        return mapping(self.body.get("securityContext"))
 
     @property
     def label(self) -> str:
@@ -163,21 +164,6 @@ class ClusterModel:
         return [w for w in self.workloads if w.source == "manifest"]
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else []
-
-
-def _dig(body: Mapping[str, Any], path: Sequence[str]) -> Mapping[str, Any]:
-    current: Mapping[str, Any] = body
-    for key in path:
-        current = _mapping(current.get(key))
-    return current
-
-
 def containers_of(pod_spec: Mapping[str, Any]) -> tuple[Container, ...]:
     """Regular, init and ephemeral containers of a pod spec, in that order."""
     result = []
@@ -186,8 +172,8 @@ def containers_of(pod_spec: Mapping[str, Any]) -> tuple[Container, ...]:
         ("initContainers", "initContainer"),
         ("ephemeralContainers", "ephemeralContainer"),
     ):
-        for raw in _list(pod_spec.get(key)):
-            raw = _mapping(raw)
+        for raw in listing(pod_spec.get(key)):
+            raw = mapping(raw)
             result.append(
                 Container(
                     str(raw.get("name") or "?"),
@@ -205,14 +191,14 @@ def service_account_of(pod_spec: Mapping[str, Any]) -> str:
 
 
 def _labels(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in _mapping(value).items()}
+    return {str(k): str(v) for k, v in mapping(value).items()}
 
 
 def _core_workload(obj: K8sObject) -> Workload | None:
     path = _TEMPLATE_PATHS[obj.kind]
-    template = obj.body if not path else _dig(obj.body, path)
-    metadata = _mapping(template.get("metadata"))
-    pod_spec = _mapping(template.get("spec"))
+    template = obj.body if not path else mapping(dig(obj.body, *path))
+    metadata = mapping(template.get("metadata"))
+    pod_spec = mapping(template.get("spec"))
     labels = _labels(metadata.get("labels"))
     if obj.kind == "Job":
         # The Job controller labels its pods with the Job's name (both forms since Kubernetes 1.27).
@@ -223,7 +209,7 @@ def _core_workload(obj: K8sObject) -> Workload | None:
     elif obj.kind == "Job":
         replicas = as_int(obj.spec.get("parallelism"), 1)
     elif obj.kind == "CronJob":
-        replicas = as_int(_dig(obj.body, ("spec", "jobTemplate", "spec")).get("parallelism"), 1)
+        replicas = as_int(dig(obj.body, "spec", "jobTemplate", "spec", "parallelism"), 1)
     else:
         replicas = 1
     return Workload(
@@ -244,7 +230,7 @@ def _core_workload(obj: K8sObject) -> Workload | None:
 def cnpg_pod_spec(obj: K8sObject) -> dict[str, Any]:
     """The pod spec the CloudNativePG operator generates for an instance (pkg/specs/pods.go, 1.29)."""
     spec = obj.spec
-    seccomp = _mapping(spec.get("seccompProfile")) or {"type": "RuntimeDefault"}
+    seccomp = mapping(spec.get("seccompProfile")) or {"type": "RuntimeDefault"}
     uid = as_int(spec.get("postgresUID"), CNPG_DEFAULT_UID)
     gid = as_int(spec.get("postgresGID"), CNPG_DEFAULT_UID)
     return {
@@ -285,7 +271,7 @@ def cnpg_pod_spec(obj: K8sObject) -> dict[str, Any]:
 
 def _cnpg_workload(obj: K8sObject) -> Workload:
     instances = max(as_int(obj.spec.get("instances"), 1), 0)
-    inherited = _labels(_mapping(obj.spec.get("inheritedMetadata")).get("labels"))
+    inherited = _labels(mapping(obj.spec.get("inheritedMetadata")).get("labels"))
     pods = []
     for serial in range(1, instances + 1):
         role = "primary" if serial == 1 else "replica"

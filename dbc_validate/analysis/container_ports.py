@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from dbc_validate.manifests.fields import listing, mapping
 
 
 @dataclass(frozen=True)
@@ -13,14 +14,6 @@ class ContainerPort:
     protocol: str = "TCP"
     name: str | None = None
     host_port: int | None = None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def as_int(value: Any, default: int) -> int:
@@ -33,8 +26,8 @@ def as_int(value: Any, default: int) -> int:
 
 def container_ports(raw: Any) -> tuple[ContainerPort, ...]:
     ports = []
-    for item in _list(raw):
-        item = _mapping(item)
+    for item in listing(raw):
+        item = mapping(item)
         number = as_int(item.get("containerPort"), 0)
         if number > 0:
             host = as_int(item.get("hostPort"), 0)

@@ -7,13 +7,13 @@ times are wall-clock seconds (time.time()) of the machine that ran the writer an
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dbc_validate.capabilities import TopologyEvent
+from dbc_validate.stats import percentile
 
 LOG_HEADER = "# dbc_validate failover writer log v1"
 
@@ -271,18 +271,6 @@ def analyse_trial(log: TrialLog) -> TrialFigures:
 # ---- across trials -----------------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100) of a non-empty sequence."""
-    if not values:
-        raise ValueError("percentile of no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0..100")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 @dataclass(frozen=True)
 class Spread:
     p50: float | None
@@ -291,9 +279,7 @@ class Spread:
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Spread:
-        if not values:
-            return cls(None, None, None)
-        return cls(percentile(values, 50), percentile(values, 95), max(values))
+        return cls(percentile(values, 50), percentile(values, 95), max(values) if values else None)
 
 
 @dataclass(frozen=True)

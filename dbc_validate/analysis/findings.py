@@ -326,6 +326,59 @@ RULES: tuple[Rule, ...] = (
 
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
 
+# Checks judged on a live cluster. They share the Finding record with the static rules; each is proven by the
+# recorded-shape tests under tests/cluster rather than by a manifest fixture, so they are catalogued apart.
+LIVE_CATEGORY = "live"
+LIVE_RULES: tuple[Rule, ...] = tuple(
+    Rule(rule_id, LIVE_CATEGORY, ERR, title, fix)
+    for rule_id, title, fix in (
+        ("live.pod", "a pod is not running healthily", "read the pod's events and logs in the run's diagnostics"),
+        ("live.not-ready", "a deployed object did not become ready", "read the object's status and its events"),
+        (
+            "live.database",
+            "a database is not healthy",
+            "read the CloudNativePG Cluster (or StatefulSet) status and its pods' logs",
+        ),
+        (
+            "live.sealed-secret",
+            "a SealedSecret was not unsealed into the Secret it describes",
+            "seal the values for this cluster's controller and read the controller's logs",
+        ),
+        (
+            "live.rbac",
+            "the API server's answer to an access review differs from the expected one",
+            "correct the Roles and bindings of that ServiceAccount",
+        ),
+        (
+            "live.observability",
+            "the observability stack misses targets, fires alerts or shows no data",
+            "read the named component's status page",
+        ),
+        (
+            "live.headroom",
+            "a node or container uses more than its allowed share",
+            "raise the limit or the node's size, or lower the load",
+        ),
+        (
+            "live.network",
+            "a probed connection differs from what the NetworkPolicies allow",
+            "compare the policies selecting both ends with the expected matrix",
+        ),
+        ("live.node", "a node is not Ready, under pressure or cordoned", "read the node's conditions and events"),
+        (
+            "live.storage",
+            "a PersistentVolumeClaim is not bound by the expected storage class",
+            "check the storageClassName and the provisioner",
+        ),
+        (
+            "live.app",
+            "an application does not answer, or its logs and metrics are not visible",
+            "read the application's pods, route and database",
+        ),
+    )
+)
+_ANY_RULE: Mapping[str, Rule] = {rule.id: rule for rule in (*RULES, *LIVE_RULES)}
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -350,6 +403,11 @@ class Finding:
             "fix": self.fix,
         }
 
+    def __str__(self) -> str:
+        """One short line: object [container]: message."""
+        where = f"{self.object} [{self.container}]" if self.container else self.object
+        return f"{where}: {self.message}"
+
     def describe(self) -> str:
         """One line: severity, rule, object [container]: message; then the fix."""
         where = f"{self.object} [{self.container}]" if self.container else self.object
@@ -357,8 +415,8 @@ class Finding:
 
 
 def finding(rule_id: str, obj: str, message: str, *, container: str | None = None, fix: str | None = None) -> Finding:
-    """A Finding for a catalogued rule (unknown ids are a programming error: KeyError)."""
-    rule = RULES_BY_ID[rule_id]
+    """A Finding for a catalogued rule, static or live (unknown ids are a programming error: KeyError)."""
+    rule = _ANY_RULE[rule_id]
     return Finding(rule.id, rule.category, rule.severity, obj, message, fix or rule.fix, container)
 
 
@@ -382,3 +440,12 @@ def failure_report(findings: Iterable[Finding], headline: str) -> str:
     """A test failure message: the headline, then every finding with its object, container, rule and fix."""
     findings = list(findings)
     return f"{headline}: {len(findings)} finding(s)\n{format_findings(findings)}"
+
+
+def brief_report(findings: Iterable[Finding], limit: int = 20) -> str:
+    """One short line per finding (at most `limit`, then a count of the rest), for assertion messages."""
+    items = list(findings)
+    lines = [str(f) for f in items[:limit]]
+    if len(items) > limit:
+        lines.append(f"... and {len(items) - limit} more")
+    return "\n".join(lines)

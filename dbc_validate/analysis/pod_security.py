@@ -1,7 +1,8 @@
 """Pod Security Standards "restricted" (pod-security-admission 1.36) for one pod spec, and its findings.
 
 One evaluator for every source: `evaluate_pod(pod_spec, annotations)` takes a pod spec whether it came
-from a rendered manifest or from a live pod. Regular, init and ephemeral containers are judged alike, and
+from a rendered manifest or from a live pod; `run_as_root_violations` judges a running container of a live pod
+with the same rules plus the uid observed inside it. Regular, init and ephemeral containers are judged alike, and
 pod-level settings are inherited the way the kubelet applies them (a pod-level runAsNonRoot: true covers
 every container that does not set it false).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from dbc_validate.analysis.cluster_model import ClusterModel, Container, containers_of
 from dbc_validate.analysis.findings import Finding, finding
+from dbc_validate.manifests.fields import dig, mapping
 
 SAFE_SYSCTLS = frozenset(
     {
@@ -56,28 +58,25 @@ class Violation:
     message: str
 
 
-def _m(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _pod_level(pod_spec: Mapping[str, Any], annotations: Mapping[str, str]) -> Iterator[Violation]:
-    context = _m(pod_spec.get("securityContext"))
+    context = mapping(pod_spec.get("securityContext"))
     shared = [key for key in ("hostNetwork", "hostPID", "hostIPC") if pod_spec.get(key) is True]
     if shared:
         yield Violation("pod-security.host-namespaces", None, f"the pod sets {', '.join(shared)}: true")
-    if _m(context.get("windowsOptions")).get("hostProcess") is True:
+    if mapping(context.get("windowsOptions")).get("hostProcess") is True:
         yield Violation("pod-security.host-process", None, "the pod sets windowsOptions.hostProcess: true")
     for volume in pod_spec.get("volumes") or []:
-        volume = _m(volume)
+        volume = mapping(volume)
         name = volume.get("name", "?")
         kinds = [key for key in volume if key != "name"]
         if "hostPath" in kinds:
-            path = _m(volume.get("hostPath")).get("path", "?")
+            path = mapping(volume.get("hostPath")).get("path", "?")
             yield Violation("pod-security.host-path", None, f"volume {name} mounts the node's path {path}")
         bad = [k for k in kinds if k != "hostPath" and k not in ALLOWED_VOLUME_TYPES]
         if bad:
             yield Violation("pod-security.volume-types", None, f"volume {name} is of type {', '.join(bad)}")
-    unsafe = [str(_m(s).get("name")) for s in context.get("sysctls") or [] if _m(s).get("name") not in SAFE_SYSCTLS]
+    names = [dig(s, "name") for s in context.get("sysctls") or []]
+    unsafe = [str(n) for n in names if n not in SAFE_SYSCTLS]
     if unsafe:
         yield Violation("pod-security.sysctls", None, f"the pod sets unsafe sysctls {', '.join(unsafe)}")
     if context.get("runAsUser") == 0:
@@ -90,7 +89,7 @@ def _pod_level(pod_spec: Mapping[str, Any], annotations: Mapping[str, str]) -> I
 
 
 def _selinux(context: Mapping[str, Any], container: str | None) -> Iterator[Violation]:
-    options = _m(context.get("seLinuxOptions"))
+    options = mapping(context.get("seLinuxOptions"))
     custom = [key for key in ("user", "role") if options.get(key)]
     if str(options.get("type") or "") not in SELINUX_TYPES:
         custom.append(f"type {options['type']}")
@@ -99,19 +98,19 @@ def _selinux(context: Mapping[str, Any], container: str | None) -> Iterator[Viol
 
 
 def _apparmor(context: Mapping[str, Any], container: str | None) -> Iterator[Violation]:
-    profile = _m(context.get("appArmorProfile")).get("type")
+    profile = mapping(context.get("appArmorProfile")).get("type")
     if profile is not None and profile not in GOOD_SECCOMP:
         yield Violation("pod-security.apparmor", container, f"appArmorProfile.type is {profile}")
 
 
 def _container_level(pod_spec: Mapping[str, Any], container: Container) -> Iterator[Violation]:
-    pod_context = _m(pod_spec.get("securityContext"))
+    pod_context = mapping(pod_spec.get("securityContext"))
     context = container.security_context
     name = container.label
-    windows = _m(pod_spec.get("os")).get("name") == "windows"
+    windows = mapping(pod_spec.get("os")).get("name") == "windows"
     if context.get("privileged") is True:
         yield Violation("pod-security.privileged", name, "securityContext.privileged is true")
-    if _m(context.get("windowsOptions")).get("hostProcess") is True:
+    if mapping(context.get("windowsOptions")).get("hostProcess") is True:
         yield Violation("pod-security.host-process", name, "securityContext.windowsOptions.hostProcess is true")
     host_ports = sorted({p.host_port for p in container.ports if p.host_port})
     if host_ports:
@@ -127,7 +126,7 @@ def _container_level(pod_spec: Mapping[str, Any], container: Container) -> Itera
         yield Violation("pod-security.run-as-non-root", name, f"runAsNonRoot is {where}")
     if context.get("runAsUser") == 0:
         yield Violation("pod-security.run-as-user", name, "securityContext.runAsUser is 0 (root)")
-    seccomp = _m(context.get("seccompProfile")).get("type") or _m(pod_context.get("seccompProfile")).get("type")
+    seccomp = dig(context, "seccompProfile", "type") or dig(pod_context, "seccompProfile", "type")
     if not windows and seccomp not in GOOD_SECCOMP:
         state = f"is {seccomp}" if seccomp else "is not set on pod or container"
         yield Violation("pod-security.seccomp", name, f"seccompProfile.type {state}")
@@ -135,7 +134,7 @@ def _container_level(pod_spec: Mapping[str, Any], container: Container) -> Itera
         state = "true" if context.get("allowPrivilegeEscalation") is True else "not set"
         yield Violation("pod-security.allow-privilege-escalation", name, f"allowPrivilegeEscalation is {state}")
     if not windows:
-        capabilities = _m(context.get("capabilities"))
+        capabilities = mapping(context.get("capabilities"))
         drop = {str(c) for c in capabilities.get("drop") or []}
         added = sorted({str(c) for c in capabilities.get("add") or []} - {"NET_BIND_SERVICE"})
         problems = []
@@ -153,6 +152,50 @@ def evaluate_pod(pod_spec: Mapping[str, Any], annotations: Mapping[str, str] | N
     for container in containers_of(pod_spec):
         violations.extend(_container_level(pod_spec, container))
     return violations
+
+
+RUN_AS_RULES = frozenset({"pod-security.run-as-non-root", "pod-security.run-as-user"})
+
+
+def _declared_user(pod_spec: Mapping[str, Any], container: Container) -> Any:
+    # The container's runAsUser wins over the pod's, as the kubelet applies them.
+    own = container.security_context
+    return own["runAsUser"] if "runAsUser" in own else mapping(pod_spec.get("securityContext")).get("runAsUser")
+
+
+def run_as_root_violations(
+    pod_spec: Mapping[str, Any], container: str, observed_uid: int | None = None, unobserved_why: str = ""
+) -> list[Violation]:
+    """Whether the running `container` of a (live) pod spec may run as root; empty when it provably does not.
+
+    The uid observed inside the container, a fact only a live pod has, decides when there is one. Without it
+    (distroless images have neither `id` nor a shell) this evaluator's run-as-user and run-as-non-root verdicts
+    on the spec decide, except that a declared non-zero runAsUser proves non-root by itself: the container runs
+    as that uid. `unobserved_why` says why no uid was observed.
+    """
+    found = next((c for c in containers_of(pod_spec) if c.name == container), None)
+    if found is None:
+        return [Violation("pod-security.run-as-non-root", container, "the pod spec declares no such container")]
+    if observed_uid is not None:
+        if observed_uid == 0:
+            return [Violation("pod-security.run-as-user", found.label, "runs as uid 0 (observed inside the container)")]
+        return []
+    mine = [v for v in evaluate_pod(pod_spec) if v.rule in RUN_AS_RULES and v.container in (None, found.label)]
+    as_root = [v for v in mine if v.rule == "pod-security.run-as-user"]
+    if as_root:
+        return [Violation(v.rule, found.label, v.message) for v in as_root]
+    user = _declared_user(pod_spec, found)
+    if isinstance(user, int) and user != 0:
+        return []
+    why = unobserved_why or "uid not observed"
+    return [
+        Violation(
+            v.rule,
+            found.label,
+            f"nothing proves it is non-root: {why}; {v.message} and no non-zero runAsUser is declared",
+        )
+        for v in mine
+    ]
 
 
 def pod_security_findings(model: ClusterModel) -> list[Finding]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from dbc_validate.analysis.cluster_model import CNPG_GROUP, ClusterModel, Workload, containers_of
 from dbc_validate.analysis.findings import Finding, finding
+from dbc_validate.manifests.fields import dig, mapping
 from dbc_validate.manifests.model import ManifestSet
 
 SEALED_SECRETS_GROUP = "bitnami.com"
@@ -14,33 +15,29 @@ SEALED_SECRETS_GROUP = "bitnami.com"
 CNPG_GENERATED_SUFFIXES = ("-app", "-superuser", "-ca", "-server", "-replication")
 
 
-def _m(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def pod_secret_refs(pod_spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(secret name, where) for each non-optional Secret a pod spec needs."""
     for container in containers_of(pod_spec):
         for env in container.body.get("env") or []:
-            ref = _m(_m(_m(env).get("valueFrom")).get("secretKeyRef"))
+            ref = mapping(dig(env, "valueFrom", "secretKeyRef"))
             if ref.get("name") and not ref.get("optional"):
-                yield str(ref["name"]), f"{container.label} env {_m(env).get('name')}"
+                yield str(ref["name"]), f"{container.label} env {mapping(env).get('name')}"
         for source in container.body.get("envFrom") or []:
-            ref = _m(_m(source).get("secretRef"))
+            ref = mapping(dig(source, "secretRef"))
             if ref.get("name") and not ref.get("optional"):
                 yield str(ref["name"]), f"{container.label} envFrom"
     for volume in pod_spec.get("volumes") or []:
-        volume = _m(volume)
-        secret = _m(volume.get("secret"))
+        volume = mapping(volume)
+        secret = mapping(volume.get("secret"))
         if secret.get("secretName") and not secret.get("optional"):
             yield str(secret["secretName"]), f"volume {volume.get('name')}"
-        for source in _m(volume.get("projected")).get("sources") or []:
-            ref = _m(_m(source).get("secret"))
+        for source in mapping(volume.get("projected")).get("sources") or []:
+            ref = mapping(dig(source, "secret"))
             if ref.get("name") and not ref.get("optional"):
                 yield str(ref["name"]), f"projected volume {volume.get('name')}"
     for pull in pod_spec.get("imagePullSecrets") or []:
-        if _m(pull).get("name"):
-            yield str(_m(pull)["name"]), "imagePullSecrets"
+        if mapping(pull).get("name"):
+            yield str(mapping(pull)["name"]), "imagePullSecrets"
 
 
 def cnpg_secret_refs(spec: Any, path: str = "spec") -> Iterator[tuple[str, str]]:
@@ -54,14 +51,14 @@ def cnpg_secret_refs(spec: Any, path: str = "spec") -> Iterator[tuple[str, str]]
     for key, value in spec.items():
         here = f"{path}.{key}"
         if key == "secret" or key.endswith("Secret"):
-            name = value if isinstance(value, str) else _m(value).get("name")
+            name = value if isinstance(value, str) else mapping(value).get("name")
             if name:
                 yield str(name), here
                 continue
         if key.endswith("Credentials") and isinstance(value, Mapping):
             for child, selector in value.items():
-                if _m(selector).get("name"):
-                    yield str(_m(selector)["name"]), f"{here}.{child}"
+                if mapping(selector).get("name"):
+                    yield str(mapping(selector)["name"]), f"{here}.{child}"
             continue
         yield from cnpg_secret_refs(value, here)
 
@@ -88,13 +85,13 @@ def secret_findings(model: ClusterModel) -> list[Finding]:
         return []
     findings = []
     for secret in manifests.of_kind("Secret"):
-        keys = sorted(set(_m(secret.body.get("data"))) | set(_m(secret.body.get("stringData"))))
+        keys = sorted(set(mapping(secret.body.get("data"))) | set(mapping(secret.body.get("stringData"))))
         if keys:
             findings.append(
                 finding("secrets.plain-secret", secret.ref, f"plaintext Secret with key(s) {', '.join(keys)} in git")
             )
     for sealed in manifests.of_kind("SealedSecret", group=SEALED_SECRETS_GROUP):
-        if not _m(sealed.spec.get("encryptedData")):
+        if not mapping(sealed.spec.get("encryptedData")):
             findings.append(
                 finding("secrets.sealed-secret-empty", sealed.ref, "spec.encryptedData is empty or missing")
             )

@@ -9,12 +9,14 @@ import contextlib
 import io
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dbc_validate.analysis.live.apply_order import apply_plan
+from dbc_validate.analysis.live.cluster_commands import create_command, delete_command, load_image_command
 from dbc_validate.analysis.live.cluster_ingress import mapped_host_port
 from dbc_validate.analysis.live.plan import (
     AddonLine,
@@ -31,22 +33,19 @@ from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, read_yam
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.manifests.deploy_time_secrets import load_deploy_time_secrets
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+from dbc_validate.manifests.overlays import default_manifests
 from dbc_validate.plugin import criteria_of
 from dbc_validate.targets.cluster import DEFAULT_CLUSTER_NAME, cluster_capability_scopes
 from dbc_validate.targets.kubeconfig import read_context
 
-OVERLAYS = {"kind": "kind", "k3d": "k3d", "kubeconfig": "prod"}
-LOAD_COMMANDS = {
-    "kind": "kind load docker-image {image} --name {name}",
-    "k3d": "k3d image import {image} --cluster {name}",
-}
+CLUSTER_TARGETS = ("k3d", "kind", "kubeconfig")
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan", help="print what a cluster run would do (cluster, add-ons, images, apply order, checks); no Docker"
     )
-    parser.add_argument("--target", required=True, choices=sorted(OVERLAYS), help="the cluster target to plan for")
+    parser.add_argument("--target", required=True, choices=CLUSTER_TARGETS, help="the cluster target to plan for")
     parser.add_argument("--manifests", type=Path, default=None, help="manifest set (default: the target's overlay)")
     parser.add_argument(
         "--kubeconfig", type=Path, default=None, help="kubeconfig (target kubeconfig; else $KUBECONFIG)"
@@ -67,8 +66,7 @@ def _manifests(args: argparse.Namespace, root: Path) -> tuple[ManifestSet | None
         if not args.manifests.exists():
             raise InputError(f"manifest path {args.manifests} does not exist", "pass --manifests with an existing path")
         return load_manifest_set(args.manifests), ""
-    overlay = root / "manifests" / "overlays" / OVERLAYS[args.target]
-    path = overlay if overlay.is_dir() else root / "manifests"
+    path = default_manifests(root, args.target)
     try:
         return load_manifest_set(path), ""
     except ManifestError as exc:
@@ -117,8 +115,11 @@ def _cluster_section(plan: Plan, args: argparse.Namespace, pins: Pins, root: Pat
         plan.cluster_lines.append(f"REFUSED: {refusal}" if refusal else "context accepted")
         return
     pin = pins.clusters[args.target]
+    tool, name = args.target, args.cluster_name
     plan.cluster_lines += [
-        f"{pin.cli}, cluster {args.cluster_name!r}: {lifecycle(args.cluster_name, False, False).say}",
+        f"{pin.cli}, cluster {name!r}: {lifecycle(name, False, False).say}",
+        f"create: {shlex.join(create_command(tool, tool, name, str(root / pin.config), pin.node_image))}",
+        f"delete at the end: {shlex.join(delete_command(tool, tool, name))}",
         "(an existing cluster of that name is reused; --keep-cluster keeps it at the end)",
         f"node image: {pin.node_image}",
         f"storage class expected for PVCs: {pin.storage_class}",
@@ -152,9 +153,8 @@ def build(args: argparse.Namespace, root: Path) -> Plan:
     ]
     ms, plan.manifests_note = _manifests(args, root)
     if ms is not None and args.target != "kubeconfig":
-        load = LOAD_COMMANDS[args.target]
         plan.images = [
-            (r.image, r.context, load.format(image=r.image, name=args.cluster_name))
+            (r.image, r.context, shlex.join(load_image_command(args.target, args.target, args.cluster_name, r.image)))
             for r in images_to_build(pins.images, referenced_images(ms.objects))
         ]
         plan.secrets = secret_plan(ms, load_deploy_time_secrets(ms.source, root), args.target)

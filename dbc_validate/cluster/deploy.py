@@ -23,6 +23,7 @@ from dbc_validate.analysis.live.addon_manifests import (
     without_upstream_binding,
 )
 from dbc_validate.analysis.live.apply_order import ApplyPlan, apply_plan
+from dbc_validate.analysis.live.cluster_commands import build_image_command
 from dbc_validate.analysis.live.pods import restart_counts
 from dbc_validate.analysis.live.readiness import WAITED_KINDS
 from dbc_validate.analysis.live.secrets import SecretPlan, digests_of, generate_values, secret_plan
@@ -156,7 +157,7 @@ class Deployer:
             if not (context / "Dockerfile").is_file():
                 raise ClusterError(f"no Dockerfile for {recipe.image} at {context}")
             self.progress(f"building {recipe.image} from {recipe.context} (docker build; minutes on a cold cache)")
-            run_tool(["docker", "build", "-t", recipe.image, str(context)], timeout_s=3600.0)
+            run_tool(build_image_command(recipe.image, str(context)), timeout_s=3600.0)
             self.progress(f"loading {recipe.image} into {self.cli.tool} cluster {self.cli.name!r}")
             self.cli.load_image(recipe.image)
             self.record.images.append(recipe.image)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
+from dbc_validate.analysis.live.cluster_commands import create_command, delete_command, load_image_command
 from dbc_validate.analysis.live.safety import lifecycle
 from dbc_validate.cluster.kubectl import ClusterError, one_line
 from dbc_validate.tools.processes import register_cleanup, unregister_cleanup
@@ -52,17 +53,18 @@ class ClusterCli:
     def exists(self) -> bool:
         raise NotImplementedError
 
-    def create(self, config: Path, image: str) -> None:
-        raise NotImplementedError
-
     def kubeconfig_text(self) -> str:
         raise NotImplementedError
 
+    # Create, delete and load run the command lines `dbc-validate plan` prints (analysis.live.cluster_commands).
+    def create(self, config: Path, image: str) -> None:
+        run_tool(create_command(self.tool, self.binary, self.name, str(config), image), timeout_s=CREATE_TIMEOUT_S)
+
     def delete(self) -> None:
-        raise NotImplementedError
+        run_tool(delete_command(self.tool, self.binary, self.name), timeout_s=300.0)
 
     def load_image(self, image: str) -> None:
-        raise NotImplementedError
+        run_tool(load_image_command(self.tool, self.binary, self.name, image), timeout_s=600.0)
 
     def version(self) -> str:
         return one_line(run_tool([self.binary, "version"], timeout_s=20.0), 80)
@@ -74,32 +76,8 @@ class KindCli(ClusterCli):
     def exists(self) -> bool:
         return self.name in run_tool([self.binary, "get", "clusters"], timeout_s=30.0).split()
 
-    def create(self, config: Path, image: str) -> None:
-        run_tool(
-            [
-                self.binary,
-                "create",
-                "cluster",
-                "--name",
-                self.name,
-                "--image",
-                image,
-                "--config",
-                str(config),
-                "--wait",
-                "180s",
-            ],
-            timeout_s=CREATE_TIMEOUT_S,
-        )
-
     def kubeconfig_text(self) -> str:
         return run_tool([self.binary, "get", "kubeconfig", "--name", self.name], timeout_s=30.0)
-
-    def delete(self) -> None:
-        run_tool([self.binary, "delete", "cluster", "--name", self.name], timeout_s=300.0)
-
-    def load_image(self, image: str) -> None:
-        run_tool([self.binary, "load", "docker-image", image, "--name", self.name], timeout_s=600.0)
 
 
 class K3dCli(ClusterCli):
@@ -109,23 +87,8 @@ class K3dCli(ClusterCli):
         listing = json.loads(run_tool([self.binary, "cluster", "list", "-o", "json"], timeout_s=30.0) or "[]")
         return any(c.get("name") == self.name for c in listing)
 
-    def create(self, config: Path, image: str) -> None:
-        run_tool(
-            [
-                self.binary, "cluster", "create", self.name, "--config", str(config), "--image", image,
-                "--wait", "--timeout", "300s", "--kubeconfig-update-default=false",
-            ],
-            timeout_s=CREATE_TIMEOUT_S,
-        )  # fmt: skip
-
     def kubeconfig_text(self) -> str:
         return run_tool([self.binary, "kubeconfig", "get", self.name], timeout_s=30.0)
-
-    def delete(self) -> None:
-        run_tool([self.binary, "cluster", "delete", self.name], timeout_s=300.0)
-
-    def load_image(self, image: str) -> None:
-        run_tool([self.binary, "image", "import", image, "--cluster", self.name], timeout_s=600.0)
 
 
 def bring_up(

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dbc_validate.analysis.live.findings import describe
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.pods import is_ready, name_of, namespace_of, pod_problems
 from dbc_validate.analysis.live.readiness import WaitStatus, wait_status
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl
@@ -79,7 +79,7 @@ def wait_ready(
         elapsed = now - start
         if status.failed:
             throttled.flush()
-            raise WaitFailed(f"{what} cannot become ready:\n{describe(status.failures)}", status)
+            raise WaitFailed(f"{what} cannot become ready:\n{brief_report(status.failures)}", status)
         if status.done:
             throttled.flush()
             progress(f"{what}: {status.ready_count}/{status.total} ready after {elapsed:.0f} s")

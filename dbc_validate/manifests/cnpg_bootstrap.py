@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbc_validate.errors import InputError
+from dbc_validate.manifests.fields import dig, listing, mapping
 from dbc_validate.manifests.model import K8sObject, ManifestSet
 from dbc_validate.manifests.sql_statements import SqlStatement, split_statements
 
@@ -44,23 +45,12 @@ class BootstrapSql:
         return result
 
 
-def _dig(body: Mapping[str, Any], dotted: str) -> Any:
-    value: Any = body
-    for key in dotted.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
 def _initdb(cluster: K8sObject) -> Mapping[str, Any]:
-    initdb = _dig(cluster.body, "spec.bootstrap.initdb")
-    return initdb if isinstance(initdb, Mapping) else {}
+    return mapping(dig(cluster.body, "spec", "bootstrap", "initdb"))
 
 
 def _config_map_refs(cluster: K8sObject) -> list[Any]:
-    refs = _dig(cluster.body, REFS_PATH)
-    return list(refs) if isinstance(refs, list) else []
+    return listing(dig(cluster.body, *REFS_PATH.split(".")))
 
 
 def _choose_cluster(ms: ManifestSet, database: str) -> K8sObject:
@@ -141,10 +131,10 @@ def find_bootstrap_sql(ms: ManifestSet, database: str = "discourse") -> Bootstra
                 f"put the SQL under data.{key}, or point {cluster.ref} at the key that holds it",
             )
         parts.append((f"{config_map.ref} key {key}", text))
-    secret_refs = _dig(cluster.body, "spec.bootstrap.initdb.postInitApplicationSQLRefs.secretRefs")
+    secret_refs = dig(cluster.body, "spec", "bootstrap", "initdb", "postInitApplicationSQLRefs", "secretRefs")
     unread = tuple(
         f"Secret/{cluster.namespace}/{r.get('name')} key {r.get('key')}"
-        for r in (secret_refs if isinstance(secret_refs, list) else [])
+        for r in listing(secret_refs)
         if isinstance(r, Mapping)
     )
     return BootstrapSql(cluster.ref, runs_in, tuple(parts), unread)

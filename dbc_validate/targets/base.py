@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from dbc_validate.capabilities import Capability, CapabilityUnavailable, missing_capability_reason
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
+from dbc_validate.manifests.overlays import default_manifests
 from dbc_validate.scope import Scope
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ class Target(ABC):
 
     name: str = ""
     scope: Scope = Scope.STATIC
-    # Overlay under manifests/overlays/ judged by default on this target.
-    default_overlay: str = ""
 
     def __init__(self, settings: Settings, progress: Callable[[str], None]) -> None:
         self.settings = settings
@@ -70,13 +69,9 @@ class Target(ABC):
             raise CapabilityUnavailable(missing_capability_reason(self.name, capability))
         return provider(self._stack)
 
-    def default_manifests(self, root: Path) -> Path:
-        overlay = root / "manifests" / "overlays" / self.default_overlay
-        return overlay if self.default_overlay and overlay.is_dir() else root / "manifests"
-
     @property
     def manifests_path(self) -> Path:
-        return self.settings.manifests or self.default_manifests(self.settings.root)
+        return self.settings.manifests or default_manifests(self.settings.root, self.name)
 
     def manifest_set(self) -> ManifestSet:
         """The rendered, parsed manifest set (once per session); raises ManifestError."""

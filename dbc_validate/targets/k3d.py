@@ -10,7 +10,6 @@ from dbc_validate.targets.cluster import ThrowawayClusterTarget
 
 class K3dTarget(ThrowawayClusterTarget):
     name = "k3d"
-    default_overlay = "k3d"
 
     def make_cli(self) -> object:
         return K3dCli(self.cluster_name, shutil.which("k3d") or "k3d")

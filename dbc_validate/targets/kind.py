@@ -10,7 +10,6 @@ from dbc_validate.targets.cluster import ThrowawayClusterTarget
 
 class KindTarget(ThrowawayClusterTarget):
     name = "kind"
-    default_overlay = "kind"
 
     def make_cli(self) -> object:
         return KindCli(self.cluster_name, shutil.which("kind") or "kind")

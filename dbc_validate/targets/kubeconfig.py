@@ -34,7 +34,6 @@ def read_context(path: Path) -> KubeContext:
 
 class KubeconfigTarget(ClusterTarget):
     name = "kubeconfig"
-    default_overlay = "prod"
 
     def context(self) -> KubeContext:
         path = self.settings.kubeconfig

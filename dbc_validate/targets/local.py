@@ -27,7 +27,6 @@ class LocalTarget(Target):
     name = "local"
     scope = Scope.LOCAL
     # The local stand-ins model a dev cluster, so the kind overlay is what they judge by default.
-    default_overlay = "kind"
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
         return {

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.apps import (
     app_hosts,
     database_findings,
@@ -16,7 +17,6 @@ from dbc_validate.analysis.live.apps import (
     route_findings,
     visibility_findings,
 )
-from dbc_validate.analysis.live.findings import describe
 from dbc_validate.manifests.traefik_routes import http_routes
 
 pytestmark = pytest.mark.live
@@ -37,14 +37,14 @@ def test_wordpress_answers_through_traefik_for_its_hosts(cluster, gate1_evidence
         gate1_evidence.measure(f"http_status_{host}", answer.status)
         findings += route_findings(host, answer)
     gate1_evidence.threshold(not findings, f"{len(_hosts(cluster))} host(s) answered through Traefik")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)
 
 
 @pytest.mark.gate1("applications.database_connectivity")
 def test_wordpress_reaches_its_database(cluster, gate1_evidence):
     findings = [f for host in _hosts(cluster) for f in database_findings(host, cluster.http_get(host))]
     gate1_evidence.threshold(not findings, "WordPress answered without its database error page")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)
 
 
 @pytest.mark.destructive
@@ -92,4 +92,4 @@ def test_every_application_pod_has_logs_and_metrics(cluster, gate1_evidence):
     findings = visibility_findings(pods, lines, cluster.pod_metrics())
     gate1_evidence.measure("pods", len(pods))
     gate1_evidence.threshold(not findings, f"{len(pods)} pods, {len(findings)} without logs or metrics")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)

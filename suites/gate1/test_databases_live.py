@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.databases import cnpg_health, is_mysql_statefulset, statefulset_health
-from dbc_validate.analysis.live.findings import describe
 
 pytestmark = pytest.mark.live
 
@@ -24,7 +24,7 @@ def test_cloudnativepg_cluster_is_healthy_with_enough_instances(cluster, gate1_c
     gate1_evidence.threshold(
         not findings, "; ".join(f"{h.cluster}: {h.ready_instances}/{h.instances} ready" for h in healths)
     )
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)
 
 
 @pytest.mark.gate1("databases.mysql_healthy")
@@ -37,4 +37,4 @@ def test_mysql_statefulset_is_ready_on_persistent_storage(cluster, gate1_evidenc
     findings = [f for s in statefulsets for f in statefulset_health(s, pods, baseline)]
     gate1_evidence.measure("mysql_statefulsets", len(statefulsets))
     gate1_evidence.threshold(not findings, f"{len(statefulsets)} StatefulSet(s), {len(findings)} problems")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbc_validate.analysis.live.findings import describe
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.infrastructure import node_report, pvc_findings, pvc_summary, quorum_verdict
 
 pytestmark = pytest.mark.live
@@ -17,7 +17,7 @@ def test_every_node_is_ready_without_pressure(cluster, gate1_evidence):
     gate1_evidence.measure("nodes_ready", report.ready)
     gate1_evidence.measure("control_plane_nodes", len(report.control_plane))
     gate1_evidence.threshold(not report.findings, f"{report.ready}/{report.total} nodes Ready")
-    assert not report.findings, describe(report.findings)
+    assert not report.findings, brief_report(report.findings)
 
 
 @pytest.mark.gate1("infrastructure.control_plane_quorum")
@@ -43,4 +43,4 @@ def test_every_claim_is_bound_through_the_expected_storage_class(cluster, gate1_
     findings = pvc_findings(pvcs, cluster.items("storageclasses"), cluster.storage_class)
     gate1_evidence.measure("pvcs", pvc_summary(pvcs))
     gate1_evidence.threshold(not findings, f"{len(pvcs)} PVCs, {len(findings)} problems")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.expected import expected_flows, pod_selectors
-from dbc_validate.analysis.live.findings import describe
 from dbc_validate.analysis.live.netprobe import (
     SourceProbe,
     Verdict,
@@ -70,4 +70,4 @@ def test_live_connectivity_matches_the_expected_matrix(cluster, canary, gate1_ev
     for cell in plan.unprobed:
         gate1_evidence.note(f"not probed: {cell.label}: {cell.skip_reason}")
     assert probed > 0, "no flow of the expected matrix could be probed"
-    assert not findings, describe(findings, limit=40)
+    assert not findings, brief_report(findings, limit=40)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbc_validate.analysis.live.findings import describe
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.non_root import non_root_findings, running_containers
 
 pytestmark = pytest.mark.live
@@ -21,4 +21,4 @@ def test_every_running_container_has_a_non_zero_uid(cluster, gate1_evidence, gat
     gate1_evidence.measure("containers", len(containers))
     gate1_evidence.measure("uid_observed", sum(1 for o in observed.values() if o.uid is not None))
     gate1_evidence.threshold(not findings, f"{len(containers) - len(findings)}/{len(containers)} proven non-root")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from dbc_validate.analysis.live.findings import describe
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.observability import (
     critical_alerts,
     grafana_findings,
@@ -42,14 +42,14 @@ def test_prometheus_scrapes_every_target(cluster, stack, gate1_evidence):
     findings = prometheus_target_findings(targets)
     gate1_evidence.measure("active_targets", len((targets.get("data") or {}).get("activeTargets") or []))
     gate1_evidence.threshold(not findings, f"{len(findings)} target(s) not up")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)
 
 
 @pytest.mark.gate1("observability.no_critical_alerts")
 def test_no_critical_alert_is_firing(cluster, stack, gate1_evidence):
     findings = critical_alerts(_json(cluster, stack.proxy(stack.prometheus, "/api/v1/alerts")))
     gate1_evidence.threshold(not findings, f"{len(findings)} critical alert(s) firing")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)
 
 
 @pytest.mark.gate1("observability.grafana_dashboards")
@@ -70,7 +70,7 @@ def test_grafana_serves_its_dashboards(cluster, stack, gate1_evidence):
     assert result.returncode == 0, "Grafana /api/search failed inside its pod"
     findings = grafana_findings(health, json.loads(result.stdout))
     gate1_evidence.threshold(not findings, "Grafana healthy with dashboards")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)
 
 
 @pytest.mark.gate1("observability.loki_logs")
@@ -82,4 +82,4 @@ def test_loki_returns_application_logs(cluster, stack, gate1_evidence):
     answer = _json(cluster, stack.proxy(stack.loki, f"/loki/api/v1/query_range?query={quote(query)}&limit=10"))
     findings = loki_findings(answer, namespace)
     gate1_evidence.threshold(not findings, f"Loki returned lines for {query}")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)

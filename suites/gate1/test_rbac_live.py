@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbc_validate.analysis.live.findings import describe
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.rbac import (
     Cell,
     parse_review,
@@ -34,4 +34,4 @@ def test_service_accounts_are_refused_what_the_manifests_do_not_grant(cluster, g
     gate1_evidence.threshold(
         not findings, f"{len(cells) - len(findings)}/{len(cells)} answers as the manifests declare"
     )
-    assert not findings, describe(findings, limit=40)
+    assert not findings, brief_report(findings, limit=40)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbc_validate.analysis.live.findings import describe
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.secrets import sealed_secret_findings
 
 pytestmark = pytest.mark.live
@@ -22,4 +22,4 @@ def test_every_sealed_secret_is_unsealed_into_its_secret(cluster, gate1_evidence
     gate1_evidence.measure("sealed_secrets", len(sealed))
     gate1_evidence.measure("values_compared", sum(len(v) for v in (expected or {}).values()))
     gate1_evidence.threshold(not findings, f"{len(sealed)} SealedSecrets, {len(findings)} problems")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbc_validate.analysis.live.findings import describe
+from dbc_validate.analysis.findings import brief_report
 from dbc_validate.analysis.live.headroom import container_usage, headroom_findings, node_usage, peaks
 from dbc_validate.analysis.live.pods import crashloop_findings
 
@@ -19,7 +19,7 @@ def test_no_pod_crashloops_or_restarts_after_deploy(cluster, gate1_evidence):
     findings = crashloop_findings(pods, baseline)
     gate1_evidence.measure("pods", len(pods))
     gate1_evidence.threshold(not findings, f"{len(findings)} container(s) crash-looping or restarting")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)
 
 
 @pytest.mark.gate1("stability.resource_headroom")
@@ -37,4 +37,4 @@ def test_cpu_and_memory_stay_under_the_threshold(cluster, gate1_criterion, gate1
         f"{name} {value:.0f} %" for name, value in (("CPU", cpu), ("memory", memory)) if value is not None
     )
     gate1_evidence.threshold(not findings, f"peak node {shown or 'usage unknown'} (limit {limit:g} %)")
-    assert not findings, describe(findings)
+    assert not findings, brief_report(findings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from cluster_fixtures import (
     MANIFEST_SET,
     obj,
@@ -32,18 +34,35 @@ from dbc_validate.analysis.live.observability import (
     loki_findings,
     prometheus_target_findings,
 )
+from dbc_validate.analysis.pod_security import evaluate_pod
 from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.manifests.traefik_routes import http_routes
 
 
-def test_effective_security_context_merges_pod_and_container_levels():
-    running = {c.pod: c for c in running_containers(objs("pods", "wordpress_ready", "mysql_ready", "root_no_context"))}
-    assert (
-        running["wordpress-7d9f8b6c5d-x2x9k"].run_as_user,
-        running["wordpress-7d9f8b6c5d-x2x9k"].run_as_non_root,
-    ) == (33, True)
-    assert running["mysql-0"].run_as_user == 999  # container level over the pod's nothing
-    assert running["legacy-0"].run_as_user is None and running["legacy-0"].run_as_non_root is None
+def _unobserved(containers, why="id -u: executable file not found"):
+    return {c.subject: UidObservation(None, why) for c in containers}
+
+
+def test_without_an_observed_uid_the_live_spec_is_judged_by_the_pod_security_evaluator():
+    containers = running_containers(objs("pods", "wordpress_ready", "mysql_ready", "root_no_context"))
+    findings = non_root_findings(containers, _unobserved(containers))
+    # wordpress: runAsNonRoot on the pod; mysql: a non-zero runAsUser on the container proves it by itself
+    assert [(f.rule, f.object, f.container) for f in findings] == [
+        ("pod-security.run-as-non-root", "Pod/prod/legacy-0", "legacy")
+    ]
+    assert "executable file not found" in findings[0].message and "runAsNonRoot is not true" in findings[0].message
+    legacy = next(c for c in containers if c.pod == "legacy-0")
+    assert {f.rule for f in findings} <= {v.rule for v in evaluate_pod(legacy.pod_spec) if v.container == "legacy"}
+
+
+def test_a_root_container_on_a_live_pod_is_caught_from_its_spec():
+    pod = copy.deepcopy(obj("pods", "wordpress_ready"))
+    for container in pod["spec"]["containers"]:
+        container.setdefault("securityContext", {})["runAsUser"] = 0
+    containers = running_containers([pod])
+    findings = non_root_findings(containers, _unobserved(containers))
+    assert findings and {f.rule for f in findings} == {"pod-security.run-as-user"}
+    assert "runAsUser is 0" in findings[0].message
 
 
 def test_uid_is_read_from_id_or_proc_status():
@@ -55,15 +74,13 @@ def test_uid_is_read_from_id_or_proc_status():
 def test_observed_root_fails_even_with_a_non_root_declaration():
     containers = running_containers([obj("pods", "wordpress_ready")])
     findings = non_root_findings(containers, {containers[0].subject: UidObservation(0)})
-    assert "runs as uid 0" in findings[0].problem
+    assert "runs as uid 0" in findings[0].message and findings[0].rule == "pod-security.run-as-user"
 
 
 def test_without_an_observed_uid_only_the_declaration_can_prove_non_root():
     containers = running_containers(objs("pods", "wordpress_ready", "root_no_context"))
-    observed = {c.subject: UidObservation(None, "id -u: executable file not found") for c in containers}
-    findings = non_root_findings(containers, observed)
-    assert [f.subject for f in findings] == ["Pod/prod/legacy-0 (container legacy)"]
-    assert "executable file not found" in findings[0].problem
+    findings = non_root_findings(containers, _unobserved(containers))
+    assert [str(f).split(":")[0] for f in findings] == ["Pod/prod/legacy-0 [legacy]"]
     assert (
         non_root_findings(
             running_containers([obj("pods", "root_no_context")]),
@@ -91,7 +108,7 @@ def test_headroom_threshold_flags_containers_near_their_limits():
         obj("api_answers", "pod_metrics")["items"], objs("pods", "wordpress_ready", "mysql_ready")
     )
     findings = headroom_findings(containers, 70)
-    assert {f.problem.split(" at ")[0] for f in findings} == {"CPU", "memory"}
+    assert {f.message.split(" at ")[0] for f in findings} == {"CPU", "memory"}
     assert len(findings) == 2  # wordpress CPU 84 %, mysql memory 88 %
     assert headroom_findings(containers, 95) == []
     assert containers_without_limits([obj("pods", "crashloop")]) == ["Pod/prod/logto-5c9d7-abcde (container logto)"]
@@ -100,18 +117,18 @@ def test_headroom_threshold_flags_containers_near_their_limits():
 def test_prometheus_targets_and_alerts():
     assert prometheus_target_findings(obj("api_answers", "prometheus_targets_up")) == []
     down = prometheus_target_findings(obj("api_answers", "prometheus_targets_one_down"))
-    assert len(down) == 1 and "kube-etcd" in down[0].subject and "connection refused" in down[0].problem
-    assert prometheus_target_findings({"status": "error"})[0].problem.startswith("/api/v1/targets answered")
+    assert len(down) == 1 and "kube-etcd" in down[0].object and "connection refused" in down[0].message
+    assert prometheus_target_findings({"status": "error"})[0].message.startswith("/api/v1/targets answered")
     assert critical_alerts(obj("api_answers", "alerts_watchdog_only")) == []
     firing = critical_alerts(obj("api_answers", "alerts_critical_firing"))
-    assert [f.subject for f in firing] == ["alert KubePodCrashLooping"]
+    assert [f.object for f in firing] == ["alert KubePodCrashLooping"]
 
 
 def test_grafana_and_loki_answers():
     assert grafana_findings(obj("api_answers", "grafana_health_ok"), obj("api_answers", "grafana_search")) == []
-    assert grafana_findings({"database": "failing"}, [])[1].problem == "/api/search lists no dashboard"
+    assert grafana_findings({"database": "failing"}, [])[1].message == "/api/search lists no dashboard"
     assert loki_findings(obj("api_answers", "loki_query_with_lines"), "prod") == []
-    assert "no log line" in loki_findings(obj("api_answers", "loki_query_empty"), "prod")[0].problem
+    assert "no log line" in loki_findings(obj("api_answers", "loki_query_empty"), "prod")[0].message
 
 
 def test_hosts_come_from_the_routes_to_wordpress():
@@ -120,11 +137,11 @@ def test_hosts_come_from_the_routes_to_wordpress():
 
 def test_route_answers_are_judged_like_a_user_would():
     assert route_findings("www", HttpAnswer(302, "", "/wp-admin/install.php")) == []
-    assert "no route" in route_findings("www", HttpAnswer(404, "404 page not found\n"))[0].problem
-    assert "no healthy backend" in route_findings("www", HttpAnswer(502, "Bad Gateway"))[0].problem
+    assert "no route" in route_findings("www", HttpAnswer(404, "404 page not found\n"))[0].message
+    assert "no healthy backend" in route_findings("www", HttpAnswer(502, "Bad Gateway"))[0].message
     db_down = HttpAnswer(500, "<h1>Error establishing a database connection</h1>")
-    assert "cannot reach its database" in route_findings("www", db_down)[0].problem
-    assert "Error establishing" in database_findings("www", db_down)[0].problem
+    assert "cannot reach its database" in route_findings("www", db_down)[0].message
+    assert "Error establishing" in database_findings("www", db_down)[0].message
     assert database_findings("www", HttpAnswer(200, "<html>blog</html>")) == []
 
 
@@ -156,7 +173,7 @@ def test_visibility_needs_logs_and_metrics_for_each_ready_pod():
     metrics = obj("api_answers", "pod_metrics")["items"]
     assert visibility_findings(pods, {"prod/wordpress-7d9f8b6c5d-x2x9k": 3, "infra/mysql-0": 10}, metrics) == []
     findings = visibility_findings(pods, {"prod/wordpress-7d9f8b6c5d-x2x9k": 3}, metrics[:1])
-    assert {f.problem for f in findings} == {
+    assert {f.message for f in findings} == {
         "no log line from any container",
         "no sample in the metrics API (metrics.k8s.io)",
     }

@@ -58,7 +58,7 @@ def test_wrong_class_missing_class_and_pending_claims_are_findings():
     assert any("'longhorn-fast' does not exist" in f for f in findings)
     assert any("phase Pending" in f for f in findings)
     wrong = pvc_findings([obj("storage", "pvc_bound_default_class")], classes, "longhorn")
-    assert "expected 'longhorn'" in wrong[0].problem
+    assert "expected 'longhorn'" in wrong[0].message
 
 
 def test_healthy_cnpg_cluster_with_three_instances_passes():
@@ -68,17 +68,17 @@ def test_healthy_cnpg_cluster_with_three_instances_passes():
 
 def test_failing_over_cnpg_cluster_is_unhealthy_for_every_reason_it_shows():
     health = cnpg_health(obj("workloads", "cnpg_failing_over"), objs("pods", *CNPG_PODS), 3)
-    problems = " | ".join(f.problem for f in health.findings)
+    problems = " | ".join(f.message for f in health.findings)
     assert "Failing over" in problems and "2/3 instances ready" in problems and "primary is moving" in problems
 
 
 def test_one_instance_is_below_the_gate_and_two_primaries_are_wrong():
     one = cnpg_health(obj("workloads", "cnpg_one_instance"), [obj("pods", "cnpg_primary")], 3)
-    assert "declares 1 instances, Gate 1 needs at least 3" in one.findings[0].problem
+    assert "declares 1 instances, Gate 1 needs at least 3" in one.findings[0].message
     split_brain = objs("pods", *CNPG_PODS)
     split_brain[1]["metadata"]["labels"]["cnpg.io/instanceRole"] = "primary"
     health = cnpg_health(obj("workloads", "cnpg_healthy"), split_brain, 3)
-    assert any("2 pods labelled" in f.problem for f in health.findings)
+    assert any("2 pods labelled" in f.message for f in health.findings)
 
 
 def test_mysql_statefulsets_are_recognised_by_image():
@@ -94,5 +94,5 @@ def test_healthy_mysql_statefulset_passes_with_its_bootstrap_restart_in_the_base
 
 def test_unready_mysql_without_claim_templates_is_unhealthy():
     findings = statefulset_health(obj("workloads", "statefulset_mysql_no_pvc_unready"), [obj("pods", "mysql_ready")])
-    problems = " | ".join(f.problem for f in findings)
+    problems = " | ".join(f.message for f in findings)
     assert "no volumeClaimTemplates" in problems and "1/2 ready" in problems and "1 pods found, 2 declared" in problems

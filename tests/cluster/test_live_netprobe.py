@@ -204,8 +204,8 @@ def test_too_open_cells_are_reprobed_and_findings_name_the_flow():
     results = compare(cells, {1: CONNECTED, 2: CONNECTED}, Outcome.TIMEOUT)
     assert [c.id for c in cells_to_reprobe(results)] == [1]
     findings = matrix_findings(results)
-    assert len(findings) == 1 and findings[0].subject == "a/x -> b/y:80/TCP"
-    assert "too open: expected denied, observed connected" in findings[0].problem
+    assert len(findings) == 1 and findings[0].object == "a/x -> b/y:80/TCP"
+    assert "too open: expected denied, observed connected" in findings[0].message
 
 
 def test_canary_must_connect_before_and_be_blocked_after():

@@ -73,18 +73,18 @@ def test_container_states_flatten_regular_and_ephemeral_containers():
 
 def test_a_config_error_fails_the_wait_at_once():
     findings = pod_problems(obj("pods", "config_error"), persisted_s=0)
-    assert len(findings) == 1 and "CreateContainerConfigError" in findings[0].problem
+    assert len(findings) == 1 and "CreateContainerConfigError" in findings[0].message
 
 
 def test_back_off_states_fail_only_once_they_persist():
     pod = obj("pods", "image_pull_backoff")
     assert pod_problems(pod, persisted_s=30, grace_s=120) == []
-    assert "ImagePullBackOff" in pod_problems(pod, persisted_s=300, grace_s=120)[0].problem
+    assert "ImagePullBackOff" in pod_problems(pod, persisted_s=300, grace_s=120)[0].message
 
 
 def test_an_unschedulable_pod_fails_after_the_grace_period_with_the_scheduler_message():
     findings = pod_problems(obj("pods", "unschedulable"), persisted_s=500)
-    assert "Insufficient memory" in findings[0].problem
+    assert "Insufficient memory" in findings[0].message
 
 
 def test_healthy_and_finished_pods_have_no_problems():
@@ -94,15 +94,15 @@ def test_healthy_and_finished_pods_have_no_problems():
 
 def test_crashlooping_container_is_found():
     findings = crashloop_findings([obj("pods", "crashloop"), obj("pods", "wordpress_ready")])
-    assert [f.subject for f in findings] == ["Pod/prod/logto-5c9d7-abcde (container logto)"]
-    assert "CrashLoopBackOff" in findings[0].problem
+    assert [f.object for f in findings] == ["Pod/prod/logto-5c9d7-abcde (container logto)"]
+    assert "CrashLoopBackOff" in findings[0].message
 
 
 def test_restarts_count_only_after_the_baseline():
     mysql = obj("pods", "mysql_ready")  # one restart during bootstrap, exit code 1
     assert crashloop_findings([mysql], baseline=restart_counts([mysql])) == []
-    assert "1 restart(s)" in crashloop_findings([mysql], baseline=None)[0].problem
+    assert "1 restart(s)" in crashloop_findings([mysql], baseline=None)[0].message
     later = obj("pods", "mysql_ready")
     later["status"]["containerStatuses"][0]["restartCount"] = 3
     findings = crashloop_findings([later], baseline=restart_counts([mysql]))
-    assert "restarted 2 time(s) during the run" in findings[0].problem
+    assert "restarted 2 time(s) during the run" in findings[0].message

@@ -113,14 +113,14 @@ def test_access_granted_outside_the_manifests_is_a_finding_and_matching_answers_
     ]
     findings = rbac_findings(leaked)
     assert (
-        len(findings) == 1 and "may get secrets in prod but the manifest set does not grant it" in findings[0].problem
+        len(findings) == 1 and "may get secrets in prod but the manifest set does not grant it" in findings[0].message
     )
 
 
 def test_a_declared_grant_refused_live_is_a_finding(ms):
     q = Question("list", "configmaps", namespace="prod")
     cell = Cell(WORDPRESS, q, declared_grant(ms, WORDPRESS, q), parse_review(obj("api_answers", "review_denied")))
-    assert "is refused list configmaps in prod although" in rbac_findings([cell])[0].problem
+    assert "is refused list configmaps in prod although" in rbac_findings([cell])[0].message
 
 
 def test_without_a_declaration_the_plan_covers_sealed_secrets_and_unprovided_references(ms):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cluster_fixtures import obj
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import finding
 from dbc_validate.analysis.live.readiness import readiness, wait_status
 
 
@@ -61,5 +61,5 @@ def test_wait_status_reports_pending_missing_and_failures():
 def test_wait_status_is_done_when_all_ready_and_failed_on_pod_findings():
     objects = [obj("workloads", "deployment_available"), obj("workloads", "job_complete")]
     assert wait_status(objects).done
-    failed = wait_status(objects, [Finding("Pod/prod/x", "waiting: CreateContainerConfigError")])
+    failed = wait_status(objects, [finding("live.pod", "Pod/prod/x", "waiting: CreateContainerConfigError")])
     assert failed.failed and not failed.done

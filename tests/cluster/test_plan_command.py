@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 import yaml
@@ -152,3 +153,20 @@ def test_the_cjk_split_and_soak_suites_now_run_on_cluster_targets(capsys):
     for module in ("test_cjk_parser.py", "test_traffic_split.py", "test_soak.py"):
         planned = [c for c in checks if f"/{module}::" in c["test"]]
         assert planned and all(c["runs"] for c in planned), (module, planned)
+
+
+@pytest.mark.parametrize(("tool", "cli_class"), [("kind", "KindCli"), ("k3d", "K3dCli")])
+def test_plan_prints_the_create_load_and_delete_commands_the_lifecycle_runs(capsys, monkeypatch, tool, cli_class):
+    from dbc_validate.cluster import lifecycle
+    from dbc_validate.cluster.pins import load_pins
+
+    ran: list[str] = []
+    monkeypatch.setattr(lifecycle, "run_tool", lambda argv, **_: ran.append(shlex.join(argv)) or "")
+    pin = load_pins(ROOT).clusters[tool]
+    cli = getattr(lifecycle, cli_class)("ci", tool)
+    cli.create(ROOT / pin.config, pin.node_image)
+    cli.load_image("dirtbikechina/postgres:15-cjk")
+    cli.delete()
+    assert main(["plan", "--target", tool, "--manifests", str(MANIFEST_SET), "--cluster-name", "ci"]) == 0
+    out = capsys.readouterr().out
+    assert len(ran) == 3 and [command for command in ran if command not in out] == []

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from dbc_validate.analysis.failover_log import (
     Attempt,
     LogFormatError,
+    Spread,
     TimelineEvent,
     TrialLog,
     analyse_trial,
@@ -22,7 +23,6 @@ from dbc_validate.analysis.failover_log import (
     merge_close_events,
     new_primary_event,
     parse_writer_log,
-    percentile,
     summarise,
     timeline_events,
     write_gap,
@@ -202,21 +202,9 @@ def test_new_primary_is_the_first_other_member_seen_after_the_fault() -> None:
     assert new_primary_event(topology[:2], "pg1", FAULT) is None
 
 
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30), st.floats(0, 100), st.floats(0, 100))
-def test_percentile_lies_within_the_values_and_grows_with_q(values: list[float], q1: float, q2: float) -> None:
-    low, high = sorted((q1, q2))
-    assert min(values) <= percentile(values, low) <= percentile(values, high) <= max(values)
-    assert percentile(values, 0) == min(values)
-    assert percentile(values, 100) == max(values)
-
-
-def test_percentile_interpolates_and_rejects_nonsense() -> None:
-    assert percentile([1, 2, 3, 4], 50) == 2.5
-    assert percentile([10, 20], 95) == pytest.approx(19.5)
-    with pytest.raises(ValueError):
-        percentile([], 50)
-    with pytest.raises(ValueError):
-        percentile([1], 101)
+def test_a_spread_of_no_values_is_empty_and_of_values_uses_the_shared_percentile() -> None:
+    assert Spread.of([]) == Spread(None, None, None)
+    assert Spread.of([1.0, 2.0, 3.0, 4.0]) == Spread(2.5, pytest.approx(3.85), 4.0)
 
 
 def figures_with_gaps(*gaps: float | None, lost: tuple[int, ...] = ()) -> list:

@@ -63,6 +63,20 @@ def test_percentile_interpolates_and_handles_no_values():
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile([5.0], 95) == 5.0
     assert percentile(list(range(101)), 95) == 95
+    assert percentile([10.0, 20.0], 95) == pytest.approx(19.5)
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=30), st.floats(0, 100), st.floats(0, 100))
+def test_percentile_lies_within_the_values_and_grows_with_q(values, q1, q2):
+    low, high = sorted((q1, q2))
+    assert min(values) <= percentile(values, low) <= percentile(values, high) <= max(values)
+    assert (percentile(values, 0), percentile(values, 100)) == (min(values), max(values))
+
+
+@pytest.mark.parametrize("q", [-1, 100.5])
+def test_percentile_outside_0_to_100_is_a_programming_error(q):
+    with pytest.raises(ValueError, match=r"outside 0\.\.100"):
+        percentile([1.0], q)
 
 
 def test_integer_weights_reduce_shares_to_traefik_weights():

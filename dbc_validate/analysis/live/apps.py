@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.pods import Obj, is_ready, name_of, namespace_of, workload_of
 from dbc_validate.capabilities import HttpRoute
 
@@ -34,13 +34,13 @@ def route_findings(host: str, answer: HttpAnswer) -> list[Finding]:
     its installer, which it only does after reaching its database)."""
     subject = f"http://{host}/ via Traefik"
     if answer.status == 404 and TRAEFIK_NO_ROUTE in answer.body:
-        return [Finding(subject, "Traefik has no route for this Host header")]
+        return [finding("live.app", subject, "Traefik has no route for this Host header")]
     if answer.status in (502, 503, 504):
-        return [Finding(subject, f"HTTP {answer.status}: Traefik reached no healthy backend")]
+        return [finding("live.app", subject, f"HTTP {answer.status}: Traefik reached no healthy backend")]
     if WORDPRESS_DB_ERROR in answer.body:
-        return [Finding(subject, f"HTTP {answer.status}: WordPress cannot reach its database")]
+        return [finding("live.app", subject, f"HTTP {answer.status}: WordPress cannot reach its database")]
     if not 200 <= answer.status < 400:
-        return [Finding(subject, f"HTTP {answer.status}")]
+        return [finding("live.app", subject, f"HTTP {answer.status}")]
     return []
 
 
@@ -48,9 +48,9 @@ def database_findings(host: str, answer: HttpAnswer) -> list[Finding]:
     """WordPress proves its database connection by answering anything but its database error page."""
     subject = f"WordPress behind {host}"
     if WORDPRESS_DB_ERROR in answer.body:
-        return [Finding(subject, "reports 'Error establishing a database connection'")]
+        return [finding("live.app", subject, "reports 'Error establishing a database connection'")]
     if answer.status >= 500 or (answer.status == 404 and TRAEFIK_NO_ROUTE in answer.body):
-        return [Finding(subject, f"HTTP {answer.status}: cannot tell whether the database is reachable")]
+        return [finding("live.app", subject, f"HTTP {answer.status}: cannot tell whether the database is reachable")]
     return []
 
 
@@ -121,7 +121,7 @@ def visibility_findings(pods: Sequence[Obj], log_lines: Mapping[str, int], pod_m
         key = f"{namespace_of(pod)}/{name_of(pod)}"
         subject = f"Pod/{key}"
         if log_lines.get(key, 0) == 0:
-            findings.append(Finding(subject, "no log line from any container"))
+            findings.append(finding("live.app", subject, "no log line from any container"))
         if (namespace_of(pod), name_of(pod)) not in with_metrics:
-            findings.append(Finding(subject, "no sample in the metrics API (metrics.k8s.io)"))
+            findings.append(finding("live.app", subject, "no sample in the metrics API (metrics.k8s.io)"))
     return findings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.pods import Obj, crashloop_findings, is_ready, labels_of, name_of, namespace_of
 from dbc_validate.analysis.live.readiness import CNPG_HEALTHY_PHASE, statefulset_readiness
 
@@ -35,25 +35,35 @@ def cnpg_health(cluster: Obj, pods: Sequence[Obj], min_instances: int) -> CnpgHe
     ready_n = int(status.get("readyInstances") or 0)
     findings: list[Finding] = []
     if want < min_instances:
-        findings.append(Finding(subject, f"declares {want} instances, Gate 1 needs at least {min_instances}"))
+        findings.append(
+            finding("live.database", subject, f"declares {want} instances, Gate 1 needs at least {min_instances}")
+        )
     phase = status.get("phase")
     if phase != CNPG_HEALTHY_PHASE:
-        findings.append(Finding(subject, f"phase {phase!r}, not {CNPG_HEALTHY_PHASE!r}"))
+        findings.append(finding("live.database", subject, f"phase {phase!r}, not {CNPG_HEALTHY_PHASE!r}"))
     if ready_n < want:
-        findings.append(Finding(subject, f"{ready_n}/{want} instances ready"))
+        findings.append(finding("live.database", subject, f"{ready_n}/{want} instances ready"))
     current, target = status.get("currentPrimary"), status.get("targetPrimary")
     if current and target and current != target:
-        findings.append(Finding(subject, f"primary is moving: currentPrimary {current}, targetPrimary {target}"))
+        findings.append(
+            finding("live.database", subject, f"primary is moving: currentPrimary {current}, targetPrimary {target}")
+        )
     mine = [p for p in pods if namespace_of(p) == ns and labels_of(p).get("cnpg.io/cluster") == name]
     instance_pods = [p for p in mine if labels_of(p).get("cnpg.io/podRole", "instance") == "instance"]
     primaries = [p for p in instance_pods if labels_of(p).get("cnpg.io/instanceRole") == "primary"]
     if len(primaries) != 1:
-        findings.append(Finding(subject, f"{len(primaries)} pods labelled cnpg.io/instanceRole=primary, expected 1"))
+        findings.append(
+            finding(
+                "live.database", subject, f"{len(primaries)} pods labelled cnpg.io/instanceRole=primary, expected 1"
+            )
+        )
     elif current and name_of(primaries[0]) != current:
-        findings.append(Finding(subject, f"primary pod {name_of(primaries[0])} is not currentPrimary {current}"))
+        findings.append(
+            finding("live.database", subject, f"primary pod {name_of(primaries[0])} is not currentPrimary {current}")
+        )
     for pod in instance_pods:
         if not is_ready(pod):
-            findings.append(Finding(f"Pod/{ns}/{name_of(pod)}", "instance pod not Ready"))
+            findings.append(finding("live.database", f"Pod/{ns}/{name_of(pod)}", "instance pod not Ready"))
     findings.extend(crashloop_findings(instance_pods, baseline=None))
     return CnpgHealth(f"{ns}/{name}", want, ready_n, current, tuple(findings))
 
@@ -88,15 +98,17 @@ def statefulset_health(sts: Obj, pods: Sequence[Obj], baseline: dict[str, int] |
     findings: list[Finding] = []
     r = statefulset_readiness(sts)
     if not r.ready:
-        findings.append(Finding(subject, r.detail))
+        findings.append(finding("live.database", subject, r.detail))
     if not (sts.get("spec") or {}).get("volumeClaimTemplates"):
-        findings.append(Finding(subject, "no volumeClaimTemplates: the data does not live on a PersistentVolume"))
+        findings.append(
+            finding("live.database", subject, "no volumeClaimTemplates: the data does not live on a PersistentVolume")
+        )
     own = statefulset_pods(sts, pods)
     want = int((sts.get("spec") or {}).get("replicas", 1))
     if len(own) < want:
-        findings.append(Finding(subject, f"{len(own)} pods found, {want} declared"))
+        findings.append(finding("live.database", subject, f"{len(own)} pods found, {want} declared"))
     for pod in own:
         if not is_ready(pod):
-            findings.append(Finding(f"Pod/{namespace_of(pod)}/{name_of(pod)}", "not Ready"))
+            findings.append(finding("live.database", f"Pod/{namespace_of(pod)}/{name_of(pod)}", "not Ready"))
     findings.extend(crashloop_findings(own, baseline))
     return findings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.pods import Obj, name_of, namespace_of
 from dbc_validate.analysis.live.quantities import parse_quantity, percent
 
@@ -117,7 +117,11 @@ def headroom_findings(usages: Sequence[Usage], max_percent: float) -> list[Findi
         for resource, value in (("CPU", u.cpu_percent), ("memory", u.memory_percent)):
             if value is not None and value >= max_percent:
                 findings.append(
-                    Finding(u.subject, f"{resource} at {value:.0f} % of its {u.basis} (limit {max_percent:g} %)")
+                    finding(
+                        "live.headroom",
+                        u.subject,
+                        f"{resource} at {value:.0f} % of its {u.basis} (limit {max_percent:g} %)",
+                    )
                 )
     return findings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.pods import Obj, condition, is_ready, labels_of, name_of, namespace_of
 
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
@@ -37,15 +37,15 @@ def node_report(nodes: Sequence[Obj]) -> NodeReport:
             ready += 1
         else:
             why = "no Ready condition" if cond is None else f"Ready={cond.get('status')} ({cond.get('reason')})"
-            findings.append(Finding(subject, why))
+            findings.append(finding("live.node", subject, why))
         for pressure in ("MemoryPressure", "DiskPressure", "PIDPressure"):
             p = condition(node, pressure)
             if p is not None and str(p.get("status")) == "True":
-                findings.append(Finding(subject, f"{pressure}: {p.get('message') or p.get('reason')}"))
+                findings.append(finding("live.node", subject, f"{pressure}: {p.get('message') or p.get('reason')}"))
         if (node.get("spec") or {}).get("unschedulable"):
-            findings.append(Finding(subject, "cordoned (spec.unschedulable)"))
+            findings.append(finding("live.node", subject, "cordoned (spec.unschedulable)"))
     if not nodes:
-        findings.append(Finding("cluster", "the API lists no nodes"))
+        findings.append(finding("live.node", "cluster", "the API lists no nodes"))
     control_plane = tuple(name_of(n) for n in nodes if is_control_plane(n))
     return NodeReport(len(nodes), ready, control_plane, tuple(findings))
 
@@ -106,15 +106,17 @@ def pvc_findings(pvcs: Sequence[Obj], classes: Sequence[Obj], expected_class: st
         spec, status = pvc.get("spec") or {}, pvc.get("status") or {}
         cls = spec.get("storageClassName") or default
         if cls is None:
-            findings.append(Finding(subject, "no storageClassName and the cluster has no default class"))
+            findings.append(
+                finding("live.storage", subject, "no storageClassName and the cluster has no default class")
+            )
         elif cls not in known:
-            findings.append(Finding(subject, f"storage class {cls!r} does not exist"))
+            findings.append(finding("live.storage", subject, f"storage class {cls!r} does not exist"))
         elif expected_class and cls != expected_class:
-            findings.append(Finding(subject, f"provisioned by {cls!r}, expected {expected_class!r}"))
+            findings.append(finding("live.storage", subject, f"provisioned by {cls!r}, expected {expected_class!r}"))
         if status.get("phase") != "Bound":
-            findings.append(Finding(subject, f"phase {status.get('phase', 'Pending')}, not Bound"))
+            findings.append(finding("live.storage", subject, f"phase {status.get('phase', 'Pending')}, not Bound"))
         elif not spec.get("volumeName"):
-            findings.append(Finding(subject, "Bound but names no volume"))
+            findings.append(finding("live.storage", subject, "Bound but names no volume"))
     return findings
 
 

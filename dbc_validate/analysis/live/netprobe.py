@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.harness_policies import HARNESS_LABELS
 from dbc_validate.analysis.live.pods import Obj, is_ready, labels_of, name_of, namespace_of, pod_ip
 
@@ -346,7 +346,9 @@ def matrix_findings(results: Sequence[CellResult]) -> list[Finding]:
         expected = "allowed" if r.cell.expected_allowed else "denied"
         seen = f"{r.observation.outcome}" if r.observation else "nothing"
         detail = f" ({r.observation.detail})" if r.observation and r.observation.detail else ""
-        findings.append(Finding(r.cell.label, f"{r.verdict}: expected {expected}, observed {seen}{detail}"))
+        findings.append(
+            finding("live.network", r.cell.label, f"{r.verdict}: expected {expected}, observed {seen}{detail}")
+        )
     return findings
 
 

@@ -3,11 +3,13 @@ to generate, objects in apply order and which checks run or skip (and why). Rend
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dbc_validate.analysis.live.apply_order import ApplyPlan
+from dbc_validate.analysis.live.cluster_commands import build_image_command
 from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.analysis.live.secrets import SecretPlan, shared_values
 from dbc_validate.criteria import by_id
@@ -181,7 +183,9 @@ def render_plan(plan: Plan) -> str:
         out.append(f"  {a.name} {a.version} -> namespace {a.namespace}")
         out += [f"      from {s}" for s in a.sources]
     out += ["", "Images to build and load into the cluster"]
-    out += [f"  {image}  (docker build {ctx}; {load})" for image, ctx, load in plan.images] or ["  none"]
+    out += [
+        f"  {image}  ({shlex.join(build_image_command(image, ctx))}; {load})" for image, ctx, load in plan.images
+    ] or ["  none"]
     out += ["", "Secrets generated at deploy time, sealed with the controller's certificate (values never written)"]
     out += _secret_lines(plan.secrets)
     out += ["", "Objects in apply order (server-side apply)"]

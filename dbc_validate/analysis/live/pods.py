@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 
 Obj = Mapping[str, Any]
 
@@ -153,15 +153,19 @@ def pod_problems(pod: Obj, persisted_s: float, grace_s: float = 120.0) -> list[F
     subject = f"Pod/{namespace_of(pod)}/{name_of(pod)}"
     scheduled = condition(pod, "PodScheduled")
     if scheduled is not None and str(scheduled.get("status")) == "False" and persisted_s > grace_s:
-        findings.append(Finding(subject, f"not scheduled: {scheduled.get('message') or scheduled.get('reason')}"))
+        findings.append(
+            finding("live.pod", subject, f"not scheduled: {scheduled.get('message') or scheduled.get('reason')}")
+        )
     for c in container_states(pod):
         where = f"{subject} ({c.role} {c.name})"
         if c.waiting_reason in TERMINAL_WAITING:
-            findings.append(Finding(where, f"waiting: {c.waiting_reason}"))
+            findings.append(finding("live.pod", where, f"waiting: {c.waiting_reason}"))
         elif c.waiting_reason in BACKOFF_WAITING and persisted_s > grace_s:
-            findings.append(Finding(where, f"waiting: {c.waiting_reason} for more than {grace_s:.0f} s"))
+            findings.append(finding("live.pod", where, f"waiting: {c.waiting_reason} for more than {grace_s:.0f} s"))
     if phase(pod) == "Failed":
-        findings.append(Finding(subject, f"pod failed: {(pod.get('status') or {}).get('reason') or 'see its events'}"))
+        findings.append(
+            finding("live.pod", subject, f"pod failed: {(pod.get('status') or {}).get('reason') or 'see its events'}")
+        )
     return findings
 
 
@@ -191,16 +195,20 @@ def crashloop_findings(pods: Sequence[Obj], baseline: Mapping[str, int] | None =
             key = f"{namespace_of(pod)}/{name_of(pod)}/{c.name}"
             subject = f"Pod/{namespace_of(pod)}/{name_of(pod)} ({c.role} {c.name})"
             if c.waiting_reason == "CrashLoopBackOff":
-                findings.append(Finding(subject, f"CrashLoopBackOff after {c.restarts} restarts"))
+                findings.append(finding("live.pod", subject, f"CrashLoopBackOff after {c.restarts} restarts"))
                 continue
             before = None if baseline is None else baseline.get(key, 0)
             if before is not None and c.restarts > before:
                 last = c.last_terminated_reason or "unknown reason"
                 findings.append(
-                    Finding(subject, f"restarted {c.restarts - before} time(s) during the run (last: {last})")
+                    finding(
+                        "live.pod", subject, f"restarted {c.restarts - before} time(s) during the run (last: {last})"
+                    )
                 )
             elif before is None and c.restarts > 0 and (c.last_exit_code or 0) != 0:
-                findings.append(Finding(subject, f"{c.restarts} restart(s), last exit code {c.last_exit_code}"))
+                findings.append(
+                    finding("live.pod", subject, f"{c.restarts} restart(s), last exit code {c.last_exit_code}")
+                )
     return findings
 
 

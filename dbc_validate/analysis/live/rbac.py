@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.templates import pod_spec_of
 from dbc_validate.manifests.model import K8sObject, ManifestSet
 
@@ -197,5 +197,5 @@ def rbac_findings(cells: Sequence[Cell]) -> list[Finding]:
             problem = f"may {cell.question.describe()} but the manifest set does not grant it ({cell.answer.detail})"
         else:
             problem = f"is refused {cell.question.describe()} although {cell.expected.by} grants it"
-        findings.append(Finding(str(cell.subject), problem))
+        findings.append(finding("live.rbac", str(cell.subject), problem))
     return findings

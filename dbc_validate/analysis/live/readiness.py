@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.pods import Obj, condition, condition_true, ref
 
 CNPG_HEALTHY_PHASE = "Cluster in healthy state"
@@ -154,7 +154,7 @@ def wait_status(
             continue
         total += 1
         if r.failed:
-            failures.append(Finding(ref(obj), r.detail))
+            failures.append(finding("live.not-ready", ref(obj), r.detail))
         elif r.ready:
             ready_count += 1
         else:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dbc_validate.analysis.live.findings import Finding
+from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.pods import Obj, condition, name_of, namespace_of
 from dbc_validate.analysis.live.templates import pod_spec_of
 from dbc_validate.analysis.secrets import CNPG_GENERATED_SUFFIXES
@@ -272,24 +272,34 @@ def sealed_secret_findings(
         subject = f"SealedSecret/{ref}"
         cond = condition(ss, "Synced")
         if cond is None:
-            findings.append(Finding(subject, "no Synced condition: the controller has not processed it"))
+            findings.append(
+                finding("live.sealed-secret", subject, "no Synced condition: the controller has not processed it")
+            )
         elif str(cond.get("status")) != "True":
             findings.append(
-                Finding(subject, f"Synced={cond.get('status')}: {cond.get('message') or cond.get('reason')}")
+                finding(
+                    "live.sealed-secret",
+                    subject,
+                    f"Synced={cond.get('status')}: {cond.get('message') or cond.get('reason')}",
+                )
             )
         secret = by_ref.get(ref)
         if secret is None:
-            findings.append(Finding(subject, "no Secret of the same name in its namespace"))
+            findings.append(finding("live.sealed-secret", subject, "no Secret of the same name in its namespace"))
             continue
         owners = (secret.get("metadata") or {}).get("ownerReferences") or []
         if not any(o.get("kind") == "SealedSecret" and o.get("name") == name_of(ss) for o in owners):
-            findings.append(Finding(subject, "the Secret of that name is not owned by this SealedSecret"))
+            findings.append(
+                finding("live.sealed-secret", subject, "the Secret of that name is not owned by this SealedSecret")
+            )
         data = secret.get("data") or {}
         sealed_keys = sorted(((ss.get("spec") or {}).get("encryptedData") or {}).keys())
         missing = [k for k in sealed_keys if k not in data]
         if missing:
-            findings.append(Finding(subject, f"Secret lacks sealed key(s) {', '.join(missing)}"))
+            findings.append(finding("live.sealed-secret", subject, f"Secret lacks sealed key(s) {', '.join(missing)}"))
         for key, want in ((expected or {}).get(ref) or {}).items():
             if key in data and digest(base64.b64decode(data[key])) != want:
-                findings.append(Finding(subject, f"key {key}: unsealed value differs from the value sealed"))
+                findings.append(
+                    finding("live.sealed-secret", subject, f"key {key}: unsealed value differs from the value sealed")
+                )
     return findings
