@@ -264,7 +264,7 @@ def provide_cnpg_failover_lab(access: ClusterAccess, stack: ExitStack) -> Failov
     refusal = access.destructive_refusal()
     if refusal:
         raise InputError(refusal, "pass --allow-destructive if this cluster may lose pods")
-    trials = trial_count(access.options.get("--failover-trials"), DEFAULT_CLUSTER_TRIALS)
+    trials = trial_count(access.failover_trials, DEFAULT_CLUSTER_TRIALS)
     clusters = cnpg_clusters(access.manifest_set.objects)
     if not clusters:
         raise InputError(

@@ -77,7 +77,7 @@ class PatroniBackend:
 
 def provide_patroni_failover_lab(stack: ExitStack, target: Target) -> FailoverLab:
     """Start the Patroni lab for the local target; everything is stopped and removed through `stack`."""
-    trials = trial_count(target.settings.option("--failover-trials"), DEFAULT_LOCAL_TRIALS)
+    trials = trial_count(target.settings.failover_trials, DEFAULT_LOCAL_TRIALS)
     durability = durability_of_set(target.manifest_set())
     binaries = find_pg_binaries()
     sync = mirrored_sync(durability)

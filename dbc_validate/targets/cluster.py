@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from dbc_validate.cluster.access import ClusterAccess
     from dbc_validate.cluster.pins import Pins
 
-DEFAULT_CLUSTER_NAME = "dbc-gate1"
 HELM_HINT = "install helm (https://helm.sh/docs/intro/install/) and put it on PATH, or drop --with-observability"
 
 # A capability a cluster offers besides the manifest set and the API: factory(access, stack) returns the
@@ -126,11 +125,11 @@ class ClusterTarget(Target):
 
     @property
     def with_observability(self) -> bool:
-        return bool(self.settings.option("--with-observability"))
+        return self.settings.with_observability
 
     @property
     def cluster_name(self) -> str:
-        return str(self.settings.option("--cluster-name") or DEFAULT_CLUSTER_NAME)
+        return self.settings.cluster_name
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
         return cluster_capability_scopes(self.capability_factories)
@@ -147,7 +146,7 @@ class ClusterTarget(Target):
     def pins(self) -> Pins:
         from dbc_validate.cluster.pins import load_pins
 
-        return load_pins(self.settings.root)
+        return load_pins()
 
     def preflight(self) -> None:
         """Missing tools first (the most likely problem on a fresh machine), then safety, paths and pins."""
@@ -224,19 +223,20 @@ class ThrowawayClusterTarget(ClusterTarget):
         return deploy_secret_plan(self.manifest_set(), self.settings.root, self.name)
 
     def ingress_address(self) -> HostAddress:
-        """The host address the cluster config maps to Traefik's web NodePort (fixtures/traefik-install.yaml)."""
+        """The host address the cluster config maps to Traefik's web NodePort (package data traefik-install.yaml)."""
         from dbc_validate.analysis.live.cluster_ingress import mapped_host_port
-        from dbc_validate.cluster.pins import read_yaml
+        from dbc_validate.cluster.pins import cluster_config_path, read_yaml
 
         pins = self.pins()
         config = pins.clusters[self.name].config
         node_port = pins.traefik.port("web").node_port
         if node_port is None:
             raise InputError(
-                "fixtures/traefik-install.yaml gives the web port no nodePort",
+                "dbc_validate/data/traefik-install.yaml gives the web port no nodePort",
                 "set traefik.ports.web.nodePort (the kind/k3d config maps it to a host port)",
             )
-        return mapped_host_port(self.name, read_yaml(self.settings.root / config) or {}, node_port, config)
+        mapped = read_yaml(cluster_config_path(pins.clusters[self.name])) or {}
+        return mapped_host_port(self.name, mapped, node_port, config)
 
     def connect(self, stack: ExitStack) -> ClusterAccess:
         from dbc_validate.cluster.access import ClusterAccess
@@ -244,6 +244,7 @@ class ThrowawayClusterTarget(ClusterTarget):
         from dbc_validate.cluster.diagnostics import collect_bundle
         from dbc_validate.cluster.kubectl import ClusterError, Kubectl
         from dbc_validate.cluster.lifecycle import bring_up
+        from dbc_validate.cluster.pins import cluster_config_path
         from dbc_validate.labs.processes import lab_directory
         from dbc_validate.tools import find_program
 
@@ -255,7 +256,7 @@ class ThrowawayClusterTarget(ClusterTarget):
         secrets = self.secret_plan()
         bring_up(
             cli,
-            self.settings.root / pin.config,
+            cluster_config_path(pin),
             pin.node_image,
             self.settings.keep_cluster,
             kubeconfig,
@@ -285,5 +286,5 @@ class ThrowawayClusterTarget(ClusterTarget):
             stack,
             self.ingress_address(),
             self.versions,
-            self.settings.options,
+            failover_trials=self.settings.failover_trials,
         )

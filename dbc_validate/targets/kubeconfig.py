@@ -43,7 +43,7 @@ class KubeconfigTarget(ClusterTarget):
     def safety_checks(self) -> None:
         from dbc_validate.analysis.live.safety import prod_context_refusal
 
-        refusal = prod_context_refusal(self.context(), bool(self.settings.option("--allow-prod-context")))
+        refusal = prod_context_refusal(self.context(), self.settings.allow_prod_context)
         if refusal is not None:
             raise refusal
 
@@ -68,5 +68,5 @@ class KubeconfigTarget(ClusterTarget):
             self.progress,
             stack,
             versions=self.versions,
-            options=self.settings.options,
+            failover_trials=self.settings.failover_trials,
         )

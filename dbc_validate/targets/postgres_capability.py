@@ -12,7 +12,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -130,12 +129,7 @@ def _lab_instance(target: Target, bootstrap: BootstrapSql, stack: ExitStack) -> 
     from dbc_validate.labs.postgres_binaries import find_pg_binaries
     from dbc_validate.labs.postgres_server import start_postgres_lab
 
-    raw = target.settings.option("--postgres-bin")
-    explicit = None
-    if raw:
-        explicit = Path(raw).expanduser()
-        explicit = explicit if explicit.is_absolute() else target.settings.root / explicit
-    binaries = find_pg_binaries(explicit)
+    binaries = find_pg_binaries(target.settings.postgres_bin)
     lab = start_postgres_lab(binaries, target.progress)
     stack.callback(lab.stop)
     lab.create_database(DATABASE)
@@ -152,8 +146,8 @@ def _image_instance(target: Target, image: str, bootstrap: BootstrapSql, stack: 
 
 def provide_postgres(target: Target, stack: ExitStack) -> PostgresCapability:
     """The local target's postgres capability: the DSNs as given, else an image's container, else a lab."""
-    dsns = [str(d) for d in target.settings.option("--postgres-dsn") or []]
-    image = target.settings.option("--postgres-image")
+    dsns = list(target.settings.postgres_dsns)
+    image = target.settings.postgres_image
     bootstrap, problem = _bootstrap(target)
     instances = [
         inspect(PostgresInstance(describe_dsn(i, dsn), dsn, "unknown", Scope.LOCAL, InstanceKind.DSN))

@@ -11,7 +11,6 @@ and what the database produced (its ts_debug tokens).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -34,12 +33,13 @@ from dbc_validate.probes.cjk_search import (
     search,
     smoke,
 )
+from dbc_validate.resources import CJK_CORPUS, data_path
 from dbc_validate.targets.postgres_capability import InstanceKind, PostgresCapability, PostgresInstance
 
 if TYPE_CHECKING:
     from dbc_validate.analysis.cjk_samples import SearchCase
 
-CORPUS_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "cjk" / "corpus.yaml"
+CORPUS_PATH = data_path(CJK_CORPUS)
 CORPUS = parse_corpus(yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8")))
 INDEX_QUERY = "seed-hiragana-kanji"  # corpus query whose plan and answer the index check examines
 HEADLINE_CASES = (("seed-ja-zh", "のび太"), ("zh-hans-guide", "越野摩托"), ("ko-hangul", "오토바이"))

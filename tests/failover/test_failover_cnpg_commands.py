@@ -227,7 +227,7 @@ def access(tmp_path: Path, kubectl: Kubectl, manifests: Path, target: str, allow
         target,
         kubectl,
         load_manifest_set(manifests),
-        load_pins(ROOT),
+        load_pins(),
         None,
         allow,
         lambda line: None,

@@ -106,9 +106,6 @@ def test_existing_cluster_is_refused_without_allow_destructive(pytester: pytest.
         "contexts: [{name: kind-dbc, context: {cluster: kind-dbc}}]\n"
         "clusters: [{name: kind-dbc, cluster: {server: 'https://127.0.0.1:6443'}}]\n"
     )
-    (pytester.path / "fixtures").mkdir()
-    for name in ("addon-versions.yaml", "traefik-install.yaml"):  # the cluster targets' pins, read at preflight
-        shutil.copy(ROOT / "fixtures" / name, pytester.path / "fixtures")
     result, report = run_suite(
         pytester, "--target", "kubeconfig", "--kubeconfig", str(kubeconfig), "--manifests", str(FIXTURES / "async")
     )
