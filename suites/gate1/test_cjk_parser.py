@@ -2,7 +2,8 @@
 PostgreSQL instance, through the pg_cjk_parser extension the production image ships.
 
 Checks: (1) the extension, parser, configuration, mappings and database default exist as the bootstrap SQL
-declares them; (2) the seed's smoke queries; (3) the corpus in fixtures/cjk/ finds exactly what it must;
+declares them; (2) the seed's smoke queries; (3) the packaged corpus (dbc_validate/data/cjk/corpus.yaml) finds
+exactly what it must;
 (4) Hypothesis: any run of two or more CJK letters finds its document, a run with an absent pair does not;
 (5) a GIN index serves such a query and ts_headline marks the match. Failures show input, expectation
 and what the database produced (its ts_debug tokens).

@@ -23,7 +23,7 @@ def test_traefik_runs_in_ingress_system_with_the_helm_chart_labels_and_ports(add
         "app.kubernetes.io/name": "traefik",
         "app.kubernetes.io/instance": "traefik-ingress-system",
     }
-    # The ports the installed Traefik exposes (fixtures/traefik-install.yaml): web and metrics only.
+    # The ports the installed Traefik exposes (dbc_validate/data/traefik-install.yaml): web and metrics only.
     assert {(p.name, p.port) for p in traefik.ports} == {("web", 8000), ("metrics", 9100)}
 
 
