@@ -232,7 +232,7 @@ def access(tmp_path: Path, kubectl: Kubectl, manifests: Path, target: str, allow
         allow,
         lambda line: None,
         ExitStack(),
-        options={"--failover-trials": "2"},
+        failover_trials=2,
     )
 
 
