@@ -1,4 +1,5 @@
-"""Parse and format human durations such as 90s, 15m, 48h, 2d."""
+"""Parse and format the human quantities option values hold: durations (90s, 15m, 48h, 2d), Kubernetes-style
+memory and CPU quantities (512Mi, 500m) and percentages."""
 
 from __future__ import annotations
 
@@ -38,3 +39,39 @@ def format_duration(seconds: float) -> str:
         return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}h"
+
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_DECIMAL = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_memory_mb(text: str) -> float:
+    """MiB in a Kubernetes-style memory quantity: 512Mi, 1Gi, 500M, or plain bytes."""
+    match = _QUANTITY.match(text)
+    unit = match.group(2) if match else ""
+    if match is None or (unit and unit not in _BINARY and unit not in _DECIMAL):
+        raise ValueError(f"not a memory quantity: {text!r} (use e.g. 512Mi or 1Gi)")
+    factor = _BINARY.get(unit) or _DECIMAL.get(unit) or 1
+    return float(match.group(1)) * factor / 2**20
+
+
+def parse_cpu_cores(text: str) -> float:
+    """Cores in a Kubernetes-style CPU quantity: 1, 0.5, 500m."""
+    match = _QUANTITY.match(text)
+    if match is None or match.group(2) not in ("", "m"):
+        raise ValueError(f"not a CPU quantity: {text!r} (use e.g. 1, 0.5 or 500m)")
+    value = float(match.group(1))
+    return value / 1000 if match.group(2) == "m" else value
+
+
+def parse_percent(text: str) -> float:
+    """A fraction from a percentage: "1%" or "1" -> 0.01."""
+    body = text.strip().removesuffix("%").strip()
+    try:
+        value = float(body)
+    except ValueError:
+        raise ValueError(f"not a percentage: {text!r} (use e.g. 1% or 0.5)") from None
+    if not 0 <= value <= 100:
+        raise ValueError(f"a percentage must lie between 0 and 100, got {text!r}")
+    return value / 100

@@ -1,7 +1,10 @@
 """The pytest plugin: Gate 1 options, markers, capability fixtures, outcome collection, report at the end.
 
-Activated by the `pytest11` entry point (`-p no:dbc_validate` disables it). It stays inert in sessions
-that collect no test marked `gate1`, such as the harness's own tests.
+Loaded by the `pytest11` entry point (`-p no:dbc_validate` disables it) in every pytest session, it stays
+inert unless the session is a Gate 1 run: options and markers are registered, but nothing is resolved,
+no signal handler installed and no file written. It activates at configure time when the run evidently
+means it (a dbc_validate option on the command line, or a path under suites/gate1), else at collection
+when a test marked `gate1` appears.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from dbc_validate.capabilities import Capability, CapabilityUnavailable
 from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
-from dbc_validate.options import add_options, resolve_settings
+from dbc_validate.options import add_options, given_on_command_line, resolve_settings
 from dbc_validate.progress import terminal_progress
 from dbc_validate.report.html import write_report
 from dbc_validate.report.verdict import Outcome
 from dbc_validate.session import Gate1Session, TestRecord
 
 SESSION_KEY = pytest.StashKey[Gate1Session]()
+SIGTERM_KEY = pytest.StashKey[Any]()  # the SIGTERM handler the plugin replaced, restored at unconfigure
+GATE1_SUITES = ("suites", "gate1")
 MARKERS = {
     "gate1": "gate1(criterion_id, ...): the Gate 1 criteria this test proves (ids from dbc_validate.criteria)",
     "static": "decided from the rendered manifest set alone",
@@ -45,19 +50,62 @@ def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def under_gate1_suites(arg: str, invocation_dir: Path) -> bool:
+    """Whether a command-line path (node ids allowed) lies in a suites/gate1 folder."""
+    parts = (invocation_dir / arg.split("::")[0]).resolve().parts
+    return any(parts[i : i + 2] == GATE1_SUITES for i in range(len(parts) - 1))
+
+
+def evidently_gate1(config: pytest.Config) -> bool:
+    """A run that means the harness before anything is collected: so bad options stop it at once."""
+    invocation_dir = Path(config.invocation_params.dir)
+    return given_on_command_line(config) or any(under_gate1_suites(arg, invocation_dir) for arg in config.args)
+
+
+def activate(config: pytest.Config) -> Gate1Reporter:
+    """Resolve the settings (pytest.UsageError for a bad value), start the session's state, catch SIGTERM."""
+    state = Gate1Session(resolve_settings(config), terminal_progress(config))
+    config.stash[SESSION_KEY] = state
+    reporter = Gate1Reporter(state)
+    config.pluginmanager.register(reporter, "dbc_validate_reporter")
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        config.stash[SIGTERM_KEY] = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    return reporter
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {help_text}")
-    settings = resolve_settings(config)
-    state = Gate1Session(settings, terminal_progress(config))
-    config.stash[SESSION_KEY] = state
-    config.pluginmanager.register(Gate1Reporter(state), "dbc_validate_reporter")
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-        config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    if evidently_gate1(config):
+        activate(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # tryfirst: the reporter must hold its records before -k/-m deselect some of them.
+    if SESSION_KEY in config.stash or not any(item.get_closest_marker("gate1") for item in items):
+        return
+    reporter = activate(config)
+    reporter.pytest_collection_modifyitems(items)  # registered during this hook: pluggy will not call it now
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        for line in reporter.pytest_report_header(config):
+            terminal.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    previous = config.stash.get(SIGTERM_KEY, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+        del config.stash[SIGTERM_KEY]
 
 
 def gate1_session(config: pytest.Config) -> Gate1Session:
+    if SESSION_KEY not in config.stash:
+        raise pytest.UsageError(
+            "dbc_validate is inactive in this session: its fixtures serve tests marked gate1(...) "
+            "(add the marker, or run the Gate 1 suites)"
+        )
     return config.stash[SESSION_KEY]
 
 

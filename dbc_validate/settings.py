@@ -1,12 +1,20 @@
-"""The harness's resolved settings: one record built from options, ini values and environment."""
+"""The harness's resolved settings: one typed record per run, built once by dbc_validate.options from the command
+line, the environment, ini values and defaults, and validated there (a field never holds a bad value)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from dbc_validate.criteria import CATALOG, Criterion
+from dbc_validate.resources import APP_PATHS, data_path
+
+DEFAULT_CLUSTER_NAME = "dbc-gate1"
+
+
+def default_app_paths() -> Path:
+    """The packaged app-path truth table the NetworkPolicies are judged against."""
+    return data_path(APP_PATHS)
 
 
 @dataclass(frozen=True)
@@ -19,14 +27,23 @@ class Settings:
     kubeconfig: Path | None = None
     keep_cluster: bool = False
     allow_destructive: bool = False
-    soak_duration_s: float | None = None  # None: the target's default
     require_go: bool = False
+    app_paths: Path = field(default_factory=default_app_paths)
+    allow_prod_context: bool = False
+    with_observability: bool = False
+    cluster_name: str = DEFAULT_CLUSTER_NAME
+    postgres_dsns: tuple[str, ...] = ()
+    postgres_image: str | None = None
+    postgres_bin: Path | None = None  # None: found on the machine
+    soak_duration_s: float | None = None  # None: the target's default
+    soak_interval_s: float = 10.0
+    soak_resume: str | None = None
+    soak_error_rate_max: float = 0.01  # a fraction
+    soak_cpu_budget_cores: float = 1.0
+    soak_memory_budget_mb: float = 512.0
+    soak_rate_per_s: float = 5.0
+    failover_trials: int | None = None  # None: the target's default
     catalog: tuple[Criterion, ...] = CATALOG
-    # Every option's resolved value by flag ("--postgres-dsn": [...]): capabilities read their own here.
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def option(self, flag: str) -> Any:
-        return self.options.get(flag)
 
     @property
     def report_json(self) -> Path:

@@ -234,10 +234,10 @@ def test_secrets_in_failure_messages_are_masked_in_both_files(gate1_project):
     [
         (
             ["--target", "moon"],
-            "unknown target 'moon' (from --target); choose one of auto, local, kind, k3d, kubeconfig",
+            "dbc_validate: --target 'moon': unknown target; fix: choose one of auto, local, kind, k3d, kubeconfig",
         ),
-        (["--manifests", "nowhere"], "*manifest path*nowhere (from --manifests) does not exist*"),
-        (["--soak-duration", "forever"], "*bad soak duration (from --soak-duration)*"),
+        (["--manifests", "nowhere"], "dbc_validate: --manifests 'nowhere': does not exist*; fix: *"),
+        (["--soak-duration", "forever"], "dbc_validate: --soak-duration 'forever': not a duration*; fix: *"),
     ],
 )
 def test_bad_options_stop_with_one_line_naming_the_fix(gate1_project, args, message):
@@ -250,10 +250,10 @@ def test_bad_options_stop_with_one_line_naming_the_fix(gate1_project, args, mess
 
 def test_a_target_from_the_environment_is_validated_too(gate1_project, monkeypatch):
     monkeypatch.setenv("DBC_TARGET", "mars")
-    gate1_project.makepyfile(test_plain="def test_plain():\n    pass\n")
+    add_check(gate1_project)
     result = gate1_project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown target 'mars' (from DBC_TARGET)*"])
+    result.stderr.fnmatch_lines(["*--target 'mars' (from DBC_TARGET): unknown target*"])
 
 
 def test_malformed_yaml_stops_the_run_naming_file_and_line(gate1_project):

@@ -1,4 +1,4 @@
-"""The add-ons a target installs, described as the pods they run (parsed from fixtures/addons.yaml).
+"""The add-ons a target installs, described as the pods they run (parsed from dbc_validate/data/addons.yaml).
 
 Pure: `addons_from_data` turns the file's parsed YAML into AddonPod records; reading the file is
 `addons_file.default_addons()`.

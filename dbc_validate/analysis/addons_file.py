@@ -1,4 +1,5 @@
-"""Reads fixtures/addons.yaml: the one place the analysis touches a file (kept apart from the pure code)."""
+"""Reads the add-ons file (package data addons.yaml): the one place the analysis touches a file (kept apart
+from the pure code)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import yaml
 
 from dbc_validate.analysis.addons import AddonPod, addons_from_data
 from dbc_validate.errors import InputError
-
-# fixtures/ lives at the root of the checkout, beside the dbc_validate package.
-ADDONS_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "addons.yaml"
+from dbc_validate.resources import ADDONS, data_path
 
 
 def load_addons(path: Path) -> tuple[AddonPod, ...]:
@@ -20,7 +19,7 @@ def load_addons(path: Path) -> tuple[AddonPod, ...]:
     except OSError as exc:
         raise InputError(
             f"cannot read the add-ons file {path}: {exc.strerror}",
-            "run from a checkout of dbc_validate (fixtures/addons.yaml describes the add-ons a target installs)",
+            "pass an existing file (dbc_validate/data/addons.yaml describes the add-ons a target installs)",
         ) from None
     try:
         data = yaml.safe_load(text)
@@ -29,7 +28,12 @@ def load_addons(path: Path) -> tuple[AddonPod, ...]:
     return addons_from_data(data, str(path))
 
 
+def addons_path() -> Path:
+    """Where the packaged add-ons file is."""
+    return data_path(ADDONS)
+
+
 @functools.cache
 def default_addons() -> tuple[AddonPod, ...]:
-    """The add-ons of fixtures/addons.yaml, read once per process."""
-    return load_addons(ADDONS_PATH)
+    """The add-ons of the packaged addons.yaml, read once per process."""
+    return load_addons(addons_path())

@@ -83,7 +83,7 @@ def analyze(
 ) -> AnalysisResult:
     """Every rule's findings on `manifest_set` (sorted: errors first) and a summary.
 
-    addons=None uses fixtures/addons.yaml (see cluster_model.build_model). Raises InputError for a bad
+    addons=None uses dbc_validate/data/addons.yaml (see cluster_model.build_model). Raises InputError for a bad
     expected_split or an unsupported kube_version.
     """
     shares = expected_shares(expected_split)

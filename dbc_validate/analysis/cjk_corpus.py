@@ -1,4 +1,4 @@
-"""The CJK search corpus (fixtures/cjk/corpus.yaml) as typed data: documents, queries with the documents each
+"""The CJK search corpus (dbc_validate/data/cjk/corpus.yaml) as typed data: documents, queries with the documents each
 must and must not find, and the seed's smoke queries. Parsing validates ids; no file access here."""
 
 from __future__ import annotations

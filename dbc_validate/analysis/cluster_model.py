@@ -2,7 +2,7 @@
 
 A workload is identified by "namespace/name" of the object that owns its pods (a Deployment, a
 StatefulSet, a CloudNativePG Cluster, ...). Besides the set's own workloads the model always holds
-kube-system/kube-dns and the add-ons a target installs (fixtures/addons.yaml), so NetworkPolicies can be
+kube-system/kube-dns and the add-ons a target installs (dbc_validate/data/addons.yaml), so NetworkPolicies can be
 judged against the pods they will really meet.
 
 Contract (used by the NetworkPolicy engine, the cluster tier and the manifest-set checks):
@@ -362,7 +362,7 @@ def _namespaces(manifests: ManifestSet, workloads: Iterable[Workload]) -> dict[s
 def build_model(manifests: ManifestSet, addons: Sequence[AddonPod] | None = None) -> ClusterModel:
     """The cluster `manifests` describe, plus kube-dns and `addons`.
 
-    `addons=None` reads the add-ons every target installs from fixtures/addons.yaml (the only I/O, done
+    `addons=None` reads the add-ons every target installs from dbc_validate/data/addons.yaml (the only I/O, done
     once per process); pass `()` for a model of the set alone, or your own AddonPod list.
     """
     if addons is None:

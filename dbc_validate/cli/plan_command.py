@@ -8,7 +8,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -29,44 +28,51 @@ from dbc_validate.analysis.live.plan import (
 from dbc_validate.analysis.live.safety import lifecycle, prod_context_refusal
 from dbc_validate.analysis.live.secrets import secret_plan
 from dbc_validate.capabilities import Capability
-from dbc_validate.cluster.pins import Pins, images_to_build, load_pins, read_yaml, referenced_images
+from dbc_validate.cluster.pins import (
+    Pins,
+    cluster_config_path,
+    images_to_build,
+    load_pins,
+    read_yaml,
+    referenced_images,
+)
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.manifests.deploy_time_secrets import load_deploy_time_secrets
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
 from dbc_validate.manifests.overlays import default_manifests
+from dbc_validate.options import add_arguments, settings_from_args
 from dbc_validate.plugin import criteria_of
-from dbc_validate.targets.cluster import DEFAULT_CLUSTER_NAME, cluster_capability_scopes
+from dbc_validate.settings import Settings
+from dbc_validate.targets.cluster import cluster_capability_scopes
 from dbc_validate.targets.kubeconfig import read_context
 
 CLUSTER_TARGETS = ("k3d", "kind", "kubeconfig")
+PLAN_OPTIONS = (
+    "--target",
+    "--manifests",
+    "--kubeconfig",
+    "--cluster-name",
+    "--with-observability",
+    "--allow-destructive",
+    "--allow-prod-context",
+)
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan", help="print what a cluster run would do (cluster, add-ons, images, apply order, checks); no Docker"
     )
-    parser.add_argument("--target", required=True, choices=CLUSTER_TARGETS, help="the cluster target to plan for")
-    parser.add_argument("--manifests", type=Path, default=None, help="manifest set (default: the target's overlay)")
-    parser.add_argument(
-        "--kubeconfig", type=Path, default=None, help="kubeconfig (target kubeconfig; else $KUBECONFIG)"
-    )
-    parser.add_argument("--cluster-name", default=DEFAULT_CLUSTER_NAME, help="kind/k3d cluster name")
-    parser.add_argument("--with-observability", action="store_true", help="include the observability stack")
-    parser.add_argument(
-        "--allow-destructive", action="store_true", help="as in the run: destructive tests on kubeconfig"
-    )
-    parser.add_argument("--allow-prod-context", action="store_true", help="as in the run: accept a 'prod' context")
+    # The run's own options, from the plugin's table: same names, environment variables and checks.
+    add_arguments(parser, PLAN_OPTIONS)
     parser.add_argument("--suites", type=Path, default=Path("suites/gate1"), help="suites whose checks are listed")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=run)
 
 
-def _manifests(args: argparse.Namespace, root: Path) -> tuple[ManifestSet | None, str]:
-    if args.manifests is not None:
-        if not args.manifests.exists():
-            raise InputError(f"manifest path {args.manifests} does not exist", "pass --manifests with an existing path")
-        return load_manifest_set(args.manifests), ""
-    path = default_manifests(root, args.target)
+def _manifests(settings: Settings, root: Path) -> tuple[ManifestSet | None, str]:
+    if settings.manifests is not None:  # checked to exist when the settings were resolved
+        return load_manifest_set(settings.manifests), ""
+    path = default_manifests(root, settings.target)
     try:
         return load_manifest_set(path), ""
     except ManifestError as exc:
@@ -100,36 +106,34 @@ def collect_checks(suites: Path) -> tuple[list[CollectedCheck], str]:
     return found, note
 
 
-def _cluster_section(plan: Plan, args: argparse.Namespace, pins: Pins, root: Path) -> None:
-    if args.target == "kubeconfig":
-        path = args.kubeconfig or (
-            Path(os.environ["KUBECONFIG"].split(os.pathsep)[0]) if os.environ.get("KUBECONFIG") else None
-        )
+def _cluster_section(plan: Plan, settings: Settings, pins: Pins) -> None:
+    if settings.target == "kubeconfig":
+        path = settings.kubeconfig
         plan.cluster_lines.append("an existing cluster, judged as deployed: nothing is created, installed or applied")
         if path is None:
             plan.cluster_lines.append("kubeconfig: none given (pass --kubeconfig PATH or set KUBECONFIG)")
             return
         context = read_context(path)
-        refusal = prod_context_refusal(context, args.allow_prod_context)
+        refusal = prod_context_refusal(context, settings.allow_prod_context)
         plan.cluster_lines.append(f"kubeconfig {path}: context {context.name!r}, cluster {context.cluster!r}")
         plan.cluster_lines.append(f"REFUSED: {refusal}" if refusal else "context accepted")
         return
-    pin = pins.clusters[args.target]
-    tool, name = args.target, args.cluster_name
+    pin = pins.clusters[settings.target]
+    tool, name = settings.target, settings.cluster_name
     plan.cluster_lines += [
         f"{pin.cli}, cluster {name!r}: {lifecycle(name, False, False).say}",
-        f"create: {shlex.join(create_command(tool, tool, name, str(root / pin.config), pin.node_image))}",
+        f"create: {shlex.join(create_command(tool, tool, name, str(cluster_config_path(pin)), pin.node_image))}",
         f"delete at the end: {shlex.join(delete_command(tool, tool, name))}",
         "(an existing cluster of that name is reused; --keep-cluster keeps it at the end)",
         f"node image: {pin.node_image}",
         f"storage class expected for PVCs: {pin.storage_class}",
         f"config {pin.config}:",
     ]
-    config = root / pin.config
+    config = cluster_config_path(pin)
     plan.cluster_config = config.read_text(encoding="utf-8") if config.is_file() else f"(missing: {config})"
 
 
-def ingress_how(target: str, pins: Pins, root: Path) -> str:
+def ingress_how(target: str, pins: Pins) -> str:
     """How the run reaches Traefik: the host port the cluster config maps to its web NodePort, or a port-forward."""
     install = pins.traefik
     web = install.port("web")
@@ -137,28 +141,42 @@ def ingress_how(target: str, pins: Pins, root: Path) -> str:
         return f"kubectl port-forward to svc {install.namespace}/{install.service_name}:{web.service_port}"
     config = pins.clusters[target].config
     try:
-        address = mapped_host_port(target, read_yaml(root / config) or {}, web.node_port or 0, config)
+        address = mapped_host_port(
+            target, read_yaml(cluster_config_path(pins.clusters[target])) or {}, web.node_port or 0, config
+        )
     except InputError as exc:
         return f"NOT REACHABLE: {exc}"
     return f"{address.address}:{address.port} -> NodePort {web.node_port}, mapped by {config}"
 
 
+def plan_settings(args: argparse.Namespace, root: Path) -> Settings:
+    """The run's Settings from the plan's flags and the environment; InputError for a bad value."""
+    settings = settings_from_args(args, root, PLAN_OPTIONS)
+    if settings.target not in CLUSTER_TARGETS:
+        raise InputError(
+            f"plan needs a cluster target, got {settings.target!r} (from {settings.target_source})",
+            f"pass --target {', '.join(CLUSTER_TARGETS)}",
+        )
+    return settings
+
+
 def build(args: argparse.Namespace, root: Path) -> Plan:
-    pins = load_pins(root)
-    plan = Plan(args.target)
-    _cluster_section(plan, args, pins, root)
+    settings = plan_settings(args, root)
+    target, observability = settings.target, settings.with_observability
+    pins = load_pins()
+    plan = Plan(target)
+    _cluster_section(plan, settings, pins)
     plan.addons = [
-        AddonLine(a.name, a.version, a.namespace, tuple(a.sources))
-        for a in pins.addons_for(args.target, args.with_observability)
+        AddonLine(a.name, a.version, a.namespace, tuple(a.sources)) for a in pins.addons_for(target, observability)
     ]
-    ms, plan.manifests_note = _manifests(args, root)
-    if ms is not None and args.target != "kubeconfig":
+    ms, plan.manifests_note = _manifests(settings, root)
+    if ms is not None and target != "kubeconfig":
         plan.images = [
-            (r.image, r.context, shlex.join(load_image_command(args.target, args.target, args.cluster_name, r.image)))
+            (r.image, r.context, shlex.join(load_image_command(target, target, settings.cluster_name, r.image)))
             for r in images_to_build(pins.images, referenced_images(ms.objects))
         ]
-        plan.secrets = secret_plan(ms, load_deploy_time_secrets(ms.source, root), args.target)
-        served = pins.served_groups(args.target, args.with_observability)
+        plan.secrets = secret_plan(ms, load_deploy_time_secrets(ms.source, root), target)
+        served = pins.served_groups(target, observability)
         plan.apply = apply_plan([o for o in ms.objects if o.kind != "SealedSecret"], served)
         if ms.of_kind("SealedSecret"):
             plan.notes.append("the set's own SealedSecrets are replaced by ones sealed for this cluster's controller")
@@ -166,11 +184,9 @@ def build(args: argparse.Namespace, root: Path) -> Plan:
         plan.manifests_note = f"{ms.source}: {len(ms)} objects judged against what the cluster runs (not applied)"
     checks, note = collect_checks(args.suites if args.suites.is_absolute() else root / args.suites)
     scopes = cluster_capability_scopes()
-    plan.capabilities = capability_lines(
-        {c.value: s.value for c, s in scopes.items()}, ingress_how(args.target, pins, root)
-    )
+    plan.capabilities = capability_lines({c.value: s.value for c, s in scopes.items()}, ingress_how(target, pins))
     offered = {c.value for c in scopes}
-    plan.checks = [plan_check(c, args.target, offered, args.allow_destructive, args.with_observability) for c in checks]
+    plan.checks = [plan_check(c, target, offered, settings.allow_destructive, observability) for c in checks]
     if note:
         plan.notes.append(note)
     plan.notes.append("the cluster tier has not yet been run by this project's own CI")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +71,7 @@ class ClusterAccess:
         stack: ExitStack,
         ingress_address: HostAddress | None = None,
         versions: dict[str, str] | None = None,
-        options: Mapping[str, Any] | None = None,
+        failover_trials: int | None = None,
     ) -> None:
         self.target = target
         self.kubectl = kubectl
@@ -85,8 +85,8 @@ class ClusterAccess:
         self._ingress_address = ingress_address
         # The target's provenance record (the report's versions): capabilities add what they find.
         self.versions = versions if versions is not None else {}
-        # The run's resolved options by flag (Settings.options): a capability reads its own, e.g. --failover-trials.
-        self.options: Mapping[str, Any] = options if options is not None else {}
+        # --failover-trials as resolved (None: the cluster's default), for the failover_lab capability.
+        self.failover_trials = failover_trials
         self.observability = Observability() if record is None or record.observability else None
 
     # ---- reads ---------------------------------------------------------------------------------------

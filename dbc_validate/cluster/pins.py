@@ -1,4 +1,4 @@
-"""The pinned add-ons, node images and locally built images of the cluster tier (fixtures/addon-versions.yaml)."""
+"""The pinned add-ons, node images and locally built images of the cluster tier (package data addon-versions.yaml)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import yaml
 from dbc_validate.analysis.live.templates import pod_spec_of
 from dbc_validate.analysis.live.traefik_install import TraefikInstall, parse_traefik_install, pin_disagreements
 from dbc_validate.errors import InputError
+from dbc_validate.resources import ADDON_PINS, data_path
 
-PINS_FILE = Path("fixtures") / "addon-versions.yaml"
+PINS_FILE = ADDON_PINS  # a package-data name, as are the `config:` and `settings:` names inside it
 INSTALL_KINDS = ("manifest", "traefik", "helm")
 
 
@@ -26,7 +27,7 @@ class Addon:
     url: str = ""
     repo: str = ""
     chart: str = ""
-    settings: str = ""  # install "traefik": the settings file (fixtures/traefik-install.yaml)
+    settings: str = ""  # install "traefik": the package-data name of its settings file (traefik-install.yaml)
     values: Mapping[str, Any] = field(default_factory=dict)
     wait: tuple[str, ...] = ()
     serves: tuple[str, ...] = ()
@@ -55,7 +56,7 @@ class Addon:
 @dataclass(frozen=True)
 class ClusterPins:
     node_image: str = ""
-    config: str = ""
+    config: str = ""  # package-data name of the kind/k3d cluster config
     storage_class: str | None = None
     metrics_server: str = ""
     cli: str = ""
@@ -99,7 +100,7 @@ class Pins:
                 return addon.traefik
         raise InputError(
             f"{PINS_FILE} pins no Traefik install with its settings file",
-            "restore the traefik entry (install: traefik, settings: fixtures/traefik-install.yaml)",
+            "restore the traefik entry (install: traefik, settings: traefik-install.yaml)",
         )
 
 
@@ -114,7 +115,7 @@ def _tuple(value: Any) -> tuple[str, ...]:
 def parse_pins(data: Any, origin: str = str(PINS_FILE)) -> Pins:
     """Validate the pins document; InputError naming the file and the bad entry."""
     if not isinstance(data, Mapping):
-        raise InputError(f"{origin} is not a mapping", "restore fixtures/addon-versions.yaml from git")
+        raise InputError(f"{origin} is not a mapping", "restore dbc_validate/data/addon-versions.yaml from git")
     addons = []
     for index, entry in enumerate(data.get("addons") or []):
         missing = [k for k in ("name", "version", "namespace", "install") if not entry.get(k)]
@@ -124,7 +125,7 @@ def parse_pins(data: Any, origin: str = str(PINS_FILE)) -> Pins:
             raise InputError(
                 f"{origin}: add-on #{index + 1} lacks {', '.join(missing) or 'a valid install kind'}",
                 f"give name, version, namespace and install (one of {', '.join(INSTALL_KINDS)}; "
-                "install traefik also needs settings, the path of its settings file)",
+                "install traefik also needs settings, the package-data name of its settings file)",
             )
         addons.append(
             Addon(
@@ -172,11 +173,11 @@ def parse_pins(data: Any, origin: str = str(PINS_FILE)) -> Pins:
 
 
 def read_yaml(path: Path) -> Any:
-    """A YAML file of the checkout; InputError when it cannot be read or parsed."""
+    """A YAML file; InputError when it cannot be read or parsed."""
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", "run from the dbc_validate checkout") from None
+        raise InputError(f"cannot read {path}: {exc.strerror}", "reinstall dbc-validate or restore the file") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path} is not valid YAML: {exc}", "fix the YAML syntax") from None
 
@@ -199,9 +200,17 @@ def with_traefik_settings(pins: Pins, read: Callable[[str], Any], origin: str = 
     return replace(pins, addons=tuple(addons))
 
 
-def load_pins(root: Path) -> Pins:
-    path = root / PINS_FILE
-    return with_traefik_settings(parse_pins(read_yaml(path), str(path)), lambda rel: read_yaml(root / rel), str(path))
+def load_pins() -> Pins:
+    """The packaged pins, with the Traefik settings file they name parsed."""
+    path = data_path(PINS_FILE)
+    return with_traefik_settings(
+        parse_pins(read_yaml(path), str(path)), lambda name: read_yaml(data_path(name)), str(path)
+    )
+
+
+def cluster_config_path(pin: ClusterPins) -> Path:
+    """The kind/k3d config file a cluster pin names (package data)."""
+    return data_path(pin.config)
 
 
 def referenced_images(objects: Sequence[Any]) -> set[str]:

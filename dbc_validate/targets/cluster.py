@@ -21,7 +21,7 @@ from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
 from dbc_validate.cluster.diagnostics import collect_bundle
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl
 from dbc_validate.cluster.lifecycle import bring_up
-from dbc_validate.cluster.pins import Pins, load_pins, read_yaml
+from dbc_validate.cluster.pins import Pins, cluster_config_path, load_pins, read_yaml
 from dbc_validate.cluster.postgres_instances import cluster_postgres
 from dbc_validate.cluster.soak_subject import cluster_soak
 from dbc_validate.cluster.traefik_endpoint import cluster_ingress
@@ -33,7 +33,6 @@ from dbc_validate.tools.binaries import INSTALL_HINTS, find_program
 from dbc_validate.tools.container_engine import EngineProbe, probe_container_engine
 from dbc_validate.tools.processes import lab_directory
 
-DEFAULT_CLUSTER_NAME = "dbc-gate1"
 DEFAULT_CLUSTER_TRIALS = 3
 HELM_HINT = "install helm (https://helm.sh/docs/intro/install/) and put it on PATH, or drop --with-observability"
 
@@ -51,7 +50,7 @@ def provide_cnpg_failover_lab(access: ClusterAccess, stack: ExitStack) -> Failov
     refusal = access.destructive_refusal()
     if refusal:
         raise InputError(refusal, "pass --allow-destructive if this cluster may lose pods")
-    trials = trial_count(access.options.get("--failover-trials"), DEFAULT_CLUSTER_TRIALS)
+    trials = trial_count(access.failover_trials, DEFAULT_CLUSTER_TRIALS)
     backend = cnpg_failover_backend(access.kubectl, access.manifest_set, stack, access.progress)
     return FailoverLab(backend, trials, access.progress, notes=backend.notes())
 
@@ -126,11 +125,11 @@ class ClusterTarget(Target):
 
     @property
     def with_observability(self) -> bool:
-        return bool(self.settings.option("--with-observability"))
+        return self.settings.with_observability
 
     @property
     def cluster_name(self) -> str:
-        return str(self.settings.option("--cluster-name") or DEFAULT_CLUSTER_NAME)
+        return self.settings.cluster_name
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
         return cluster_capability_scopes(self.capability_factories)
@@ -146,7 +145,7 @@ class ClusterTarget(Target):
 
     def pins(self) -> Pins:
 
-        return load_pins(self.settings.root)
+        return load_pins()
 
     def preflight(self) -> None:
         """Missing tools first (the most likely problem on a fresh machine), then safety, paths and pins."""
@@ -221,17 +220,18 @@ class ThrowawayClusterTarget(ClusterTarget):
         return deploy_secret_plan(self.manifest_set(), self.settings.root, self.name)
 
     def ingress_address(self) -> HostAddress:
-        """The host address the cluster config maps to Traefik's web NodePort (fixtures/traefik-install.yaml)."""
+        """The host address the cluster config maps to Traefik's web NodePort (package data traefik-install.yaml)."""
 
         pins = self.pins()
         config = pins.clusters[self.name].config
         node_port = pins.traefik.port("web").node_port
         if node_port is None:
             raise InputError(
-                "fixtures/traefik-install.yaml gives the web port no nodePort",
+                "dbc_validate/data/traefik-install.yaml gives the web port no nodePort",
                 "set traefik.ports.web.nodePort (the kind/k3d config maps it to a host port)",
             )
-        return mapped_host_port(self.name, read_yaml(self.settings.root / config) or {}, node_port, config)
+        mapped = read_yaml(cluster_config_path(pins.clusters[self.name])) or {}
+        return mapped_host_port(self.name, mapped, node_port, config)
 
     def connect(self, stack: ExitStack) -> ClusterAccess:
 
@@ -243,7 +243,7 @@ class ThrowawayClusterTarget(ClusterTarget):
         secrets = self.secret_plan()
         bring_up(
             cli,
-            self.settings.root / pin.config,
+            cluster_config_path(pin),
             pin.node_image,
             self.settings.keep_cluster,
             kubeconfig,
@@ -273,5 +273,5 @@ class ThrowawayClusterTarget(ClusterTarget):
             stack,
             self.ingress_address(),
             self.versions,
-            self.settings.options,
+            failover_trials=self.settings.failover_trials,
         )

@@ -42,7 +42,7 @@ class KubeconfigTarget(ClusterTarget):
         return read_context(path)
 
     def safety_checks(self) -> None:
-        refusal = prod_context_refusal(self.context(), bool(self.settings.option("--allow-prod-context")))
+        refusal = prod_context_refusal(self.context(), self.settings.allow_prod_context)
         if refusal is not None:
             raise refusal
 
@@ -63,5 +63,5 @@ class KubeconfigTarget(ClusterTarget):
             self.progress,
             stack,
             versions=self.versions,
-            options=self.settings.options,
+            failover_trials=self.settings.failover_trials,
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Mapping
 from contextlib import ExitStack
-from pathlib import Path
 
 from dbc_validate.analysis.cnpg_topology import durability_of_set
 from dbc_validate.capabilities import Capability, IngressEndpoint, PostgresCapability
@@ -47,16 +46,10 @@ class LocalTarget(Target):
         }
 
     def _postgres(self, stack: ExitStack) -> PostgresCapability:
-        raw = self.settings.option("--postgres-bin")
-        pg_bin = None
-        if raw:
-            pg_bin = Path(raw).expanduser()
-            pg_bin = pg_bin if pg_bin.is_absolute() else self.settings.root / pg_bin
-        image = self.settings.option("--postgres-image")
         return provide_postgres(
-            [str(d) for d in self.settings.option("--postgres-dsn") or []],
-            str(image) if image else None,
-            pg_bin,
+            list(self.settings.postgres_dsns),
+            self.settings.postgres_image,
+            self.settings.postgres_bin,
             self.manifest_set,
             stack,
             self.progress,
@@ -77,7 +70,7 @@ class LocalTarget(Target):
 
     def _failover_lab(self, stack: ExitStack) -> FailoverLab:
         """The Patroni lab mirroring the set's declared replication; stopped and removed through `stack`."""
-        trials = trial_count(self.settings.option("--failover-trials"), DEFAULT_LOCAL_TRIALS)
+        trials = trial_count(self.settings.failover_trials, DEFAULT_LOCAL_TRIALS)
         durability = durability_of_set(self.manifest_set())
         binaries = find_pg_binaries()
         lab = PatroniCluster(binaries, timing=PatroniTiming(), sync=mirrored_sync(durability), progress=self.progress)

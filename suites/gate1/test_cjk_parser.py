@@ -2,7 +2,8 @@
 PostgreSQL instance, through the pg_cjk_parser extension the production image ships.
 
 Checks: (1) the extension, parser, configuration, mappings and database default exist as the bootstrap SQL
-declares them; (2) the seed's smoke queries; (3) the corpus in fixtures/cjk/ finds exactly what it must;
+declares them; (2) the seed's smoke queries; (3) the packaged corpus (dbc_validate/data/cjk/corpus.yaml) finds
+exactly what it must;
 (4) Hypothesis: any run of two or more CJK letters finds its document, a run with an absent pair does not;
 (5) a GIN index serves such a query and ts_headline marks the match. Failures show input, expectation
 and what the database produced (its ts_debug tokens).
@@ -11,7 +12,6 @@ and what the database produced (its ts_debug tokens).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -35,11 +35,12 @@ from dbc_validate.probes.cjk_search import (
     search,
     smoke,
 )
+from dbc_validate.resources import CJK_CORPUS, data_path
 
 if TYPE_CHECKING:
     from dbc_validate.analysis.cjk_samples import SearchCase
 
-CORPUS_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "cjk" / "corpus.yaml"
+CORPUS_PATH = data_path(CJK_CORPUS)
 CORPUS = parse_corpus(yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8")))
 INDEX_QUERY = "seed-hiragana-kanji"  # corpus query whose plan and answer the index check examines
 HEADLINE_CASES = (("seed-ja-zh", "のび太"), ("zh-hans-guide", "越野摩托"), ("ko-hangul", "오토바이"))

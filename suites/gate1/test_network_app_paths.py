@@ -1,14 +1,12 @@
 """security.network_policies: the app paths the migration depends on are open, and nothing else is.
 
-The truth table (fixtures/app_paths.yaml, or --app-paths) lists flows that must be allowed (Traefik ->
+The truth table (dbc_validate/data/app_paths.yaml, or --app-paths) lists flows that must be allowed (Traefik ->
 WordPress, WordPress -> MySQL, DNS, the CNPG operator and replication) and flows that must be denied
 (stage -> prod, anything but WordPress -> MySQL, ...). The NetworkPolicy engine decides each one from the
 manifest set, so a policy change that opens or breaks an app path fails here before any cluster exists.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,10 +18,7 @@ pytestmark = [pytest.mark.static, pytest.mark.gate1("security.network_policies")
 
 
 def test_app_paths_are_allowed_or_denied_exactly_as_the_truth_table_says(manifest_set, gate1_settings, gate1_evidence):
-    table = Path(gate1_settings.option("--app-paths"))
-    table = table if table.is_absolute() else gate1_settings.root / table
-    if not table.is_file():
-        pytest.skip(f"no app-path truth table at {table}; pass --app-paths PATH (format: fixtures/app_paths.yaml)")
+    table = gate1_settings.app_paths  # validated when the settings were resolved: an existing file
     paths = parse_app_paths(yaml.safe_load(table.read_text(encoding="utf-8")), str(table))
     verdicts = judge_app_paths(build_model(manifest_set), paths)
     wrong = [v for v in verdicts if not v.agrees]

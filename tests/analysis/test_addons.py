@@ -1,4 +1,4 @@
-"""fixtures/addons.yaml: the pods the targets' add-ons run, as checked against their upstream installs."""
+"""dbc_validate/data/addons.yaml: the pods the targets' add-ons run, as checked against their upstream installs."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import re
 import pytest
 
 from dbc_validate.analysis.addons import addons_from_data
-from dbc_validate.analysis.addons_file import ADDONS_PATH, load_addons
+from dbc_validate.analysis.addons_file import addons_path, load_addons
 from dbc_validate.errors import InputError
 
 
 @pytest.fixture(scope="module")
 def addons():
-    return {a.role: a for a in load_addons(ADDONS_PATH)}
+    return {a.role: a for a in load_addons(addons_path())}
 
 
 def test_traefik_runs_in_ingress_system_with_the_helm_chart_labels_and_ports(addons):
@@ -23,7 +23,7 @@ def test_traefik_runs_in_ingress_system_with_the_helm_chart_labels_and_ports(add
         "app.kubernetes.io/name": "traefik",
         "app.kubernetes.io/instance": "traefik-ingress-system",
     }
-    # The ports the installed Traefik exposes (fixtures/traefik-install.yaml): web and metrics only.
+    # The ports the installed Traefik exposes (dbc_validate/data/traefik-install.yaml): web and metrics only.
     assert {(p.name, p.port) for p in traefik.ports} == {("web", 8000), ("metrics", 9100)}
 
 

@@ -12,9 +12,10 @@ from dbc_validate.analysis.app_paths import AppPath, judge_app_paths, parse_app_
 from dbc_validate.analysis.netpol import build_model
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set, to_object
+from dbc_validate.resources import APP_PATHS, data_path
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLE = ROOT / "fixtures" / "app_paths.yaml"
+TABLE = data_path(APP_PATHS)
 PATHS = parse_app_paths(yaml.safe_load(TABLE.read_text()), str(TABLE))
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from cjk_support import FIXTURES
 
 from dbc_validate.analysis.cjk_corpus import CorpusError, parse_corpus
 from dbc_validate.analysis.cjk_oracle import CharClass, Expectation, classify, judge
+from dbc_validate.resources import CJK_CORPUS, read_text
 
-CORPUS = parse_corpus(yaml.safe_load((FIXTURES / "corpus.yaml").read_text(encoding="utf-8")))
+CORPUS = parse_corpus(yaml.safe_load(read_text(CJK_CORPUS)))
 
 
 def test_every_declared_expectation_agrees_with_the_oracle() -> None:

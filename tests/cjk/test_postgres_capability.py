@@ -25,13 +25,8 @@ from dbc_validate.targets.local import LocalTarget
 from dbc_validate.targets.postgres_capability import describe_dsn
 
 
-def local_target(root: Path, manifests: Path | None, **options: object) -> LocalTarget:
-    settings = Settings(
-        root=root,
-        target="local",
-        manifests=manifests,
-        options={f"--{k.replace('_', '-')}": v for k, v in options.items()},
-    )
+def local_target(root: Path, manifests: Path | None, **fields: object) -> LocalTarget:
+    settings = Settings(root=root, target="local", manifests=manifests, **fields)  # type: ignore[arg-type]
     return LocalTarget(settings, progress=lambda message: None)
 
 
@@ -95,7 +90,7 @@ def test_a_dsn_is_described_without_its_password() -> None:
 
 
 def test_dsn_instances_are_checked_as_they_are(stock_parser_database: StockParserDatabase, tmp_path: Path) -> None:
-    target = local_target(tmp_path, tmp_path / "no-manifests", postgres_dsn=[stock_parser_database.dsn])
+    target = local_target(tmp_path, tmp_path / "no-manifests", postgres_dsns=(stock_parser_database.dsn,))
     with ExitStack() as stack:
         capability = target.providers()[Capability.POSTGRES](stack)
     (instance,) = capability.instances
@@ -166,7 +161,7 @@ def test_a_broken_chain_stops_before_a_lab_starts(tmp_path: Path) -> None:
 
 def test_postgres_bin_and_postgres_image_errors_say_what_to_do(real_manifest_set: Path, tmp_path: Path) -> None:
     with ExitStack() as stack, pytest.raises(MissingBinary, match=r"--postgres-bin .* has no initdb"):
-        local_target(tmp_path, real_manifest_set, postgres_bin=str(tmp_path)).providers()[Capability.POSTGRES](stack)
+        local_target(tmp_path, real_manifest_set, postgres_bin=tmp_path).providers()[Capability.POSTGRES](stack)
     with ExitStack() as stack, pytest.raises(MissingBinary) as caught:
         image = local_target(tmp_path, real_manifest_set, postgres_image="dirtbikechina/postgres:15-cjk")
         image.providers()[Capability.POSTGRES](stack)

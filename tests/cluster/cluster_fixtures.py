@@ -74,8 +74,8 @@ class RecordingAccess:
 
         self.target = target
         self.allow_destructive = False
-        self.options: dict[str, Any] = {}
-        self.pins = load_pins(ROOT)
+        self.failover_trials: int | None = None
+        self.pins = load_pins()
         self.manifest_set = manifest_set or load_manifest_set(MANIFEST_SET)
         self.versions: dict[str, str] = {}
         self.lines: list[str] = []

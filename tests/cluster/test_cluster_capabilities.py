@@ -41,6 +41,7 @@ from dbc_validate.cluster.traefik_endpoint import cluster_ingress
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.manifests.traefik_routes import http_routes
+from dbc_validate.resources import read_text
 
 KIND_OVERLAY = ROOT / "manifests" / "overlays" / "kind"
 CNPG_PODS = ("cnpg_primary", "cnpg_replica_2", "cnpg_replica_3")
@@ -146,7 +147,7 @@ def test_credentials_never_show_their_password():
 
 
 def _config(name: str) -> dict:
-    return yaml.safe_load((ROOT / "fixtures" / name).read_text(encoding="utf-8"))
+    return yaml.safe_load(read_text(name))
 
 
 def test_the_kind_and_k3d_configs_map_a_host_port_to_traefiks_web_node_port():
@@ -180,7 +181,7 @@ def test_a_config_that_does_not_expose_traefik_is_bad_input_with_the_fix():
     kind = _config("kind-config.yaml")
     kind["nodes"][0]["extraPortMappings"][0]["containerPort"] = 30081
     with pytest.raises(InputError) as caught:
-        mapped_host_port("kind", kind, 30080, "fixtures/kind-config.yaml")
+        mapped_host_port("kind", kind, 30080, "kind-config.yaml")
     assert "maps no host port to Traefik's web NodePort 30080" in caught.value.problem
     assert "127.0.0.1:8080->30081" in caught.value.problem and "containerPort: 30080" in caught.value.fix
 

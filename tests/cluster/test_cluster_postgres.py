@@ -97,8 +97,6 @@ def test_the_cjk_suite_runs_unchanged_on_every_cluster_instance(pytester: pytest
     suites = pytester.path / "suites" / "gate1"
     suites.mkdir(parents=True)
     shutil.copy(ROOT / "suites" / "gate1" / "test_cjk_parser.py", suites)  # byte for byte
-    (pytester.path / "fixtures" / "cjk").mkdir(parents=True)
-    shutil.copy(ROOT / "fixtures" / "cjk" / "corpus.yaml", pytester.path / "fixtures" / "cjk")
     pytester.makeconftest(
         textwrap.dedent(
             f"""

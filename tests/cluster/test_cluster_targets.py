@@ -81,9 +81,6 @@ def test_gate1_on_a_machine_without_docker_fails_fast_in_one_line(target, tmp_pa
 def _gate1_project(pytester: pytest.Pytester, body: str) -> None:
     (pytester.path / "manifests").mkdir()
     shutil.copy(ROOT / "fixtures" / "cluster" / "manifest-set" / "00-namespaces.yaml", pytester.path / "manifests")
-    (pytester.path / "fixtures").mkdir()
-    for name in ("addon-versions.yaml", "traefik-install.yaml"):  # the pins and the settings they point at
-        shutil.copy(ROOT / "fixtures" / name, pytester.path / "fixtures")
     pytester.makepyfile(test_live=textwrap.dedent(body))
 
 
@@ -191,10 +188,10 @@ def test_kind_offers_postgres_failover_ingress_and_soak_at_cluster_scope_made_fr
             self.connects += 1
             access = RecordingAccess(deployments=[obj("traefik", "deployment_ready")])
             access.manifest_set = self.manifest_set()
-            access.options = self.settings.options
+            access.failover_trials = self.settings.failover_trials
             return access
 
-    settings = Settings(root=ROOT, target="kind", options={"--failover-trials": "4"})
+    settings = Settings(root=ROOT, target="kind", failover_trials=4)
     target = KindWithRecordedAccess(settings, lambda line: None)
     scopes = target.capability_scopes()
     assert {c for c, s in scopes.items() if s is Scope.CLUSTER} == {

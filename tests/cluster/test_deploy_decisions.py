@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from cluster_fixtures import MANIFEST_SET, ROOT, obj
+from cluster_fixtures import MANIFEST_SET, obj
 
 from dbc_validate.analysis.live.addon_manifests import (
     service_proxy_path,
@@ -17,6 +17,7 @@ from dbc_validate.analysis.live.safety import current_context, destructive_refus
 from dbc_validate.cluster.pins import images_to_build, load_pins, parse_pins, referenced_images
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
+from dbc_validate.resources import data_path, read_text
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def ms():
 
 @pytest.fixture(scope="module")
 def pins():
-    return load_pins(ROOT)
+    return load_pins()
 
 
 def _position(plan, ref):
@@ -140,24 +141,24 @@ def test_only_images_the_set_references_are_built(pins, ms):
 
 
 def test_pins_refuse_a_kind_image_without_digest_and_incomplete_add_ons():
-    data = yaml.safe_load((ROOT / "fixtures" / "addon-versions.yaml").read_text())
+    data = yaml.safe_load(read_text("addon-versions.yaml"))
     data["clusters"]["kind"]["node_image"] = "kindest/node:v1.36.4"
     with pytest.raises(InputError, match="not pinned by digest"):
         parse_pins(data)
-    data = yaml.safe_load((ROOT / "fixtures" / "addon-versions.yaml").read_text())
+    data = yaml.safe_load(read_text("addon-versions.yaml"))
     data["addons"][0].pop("version")
     with pytest.raises(InputError, match="add-on #1 lacks version"):
         parse_pins(data)
 
 
 def test_cluster_configs_agree_with_the_pins(pins):
-    kind = yaml.safe_load((ROOT / pins.clusters["kind"].config).read_text())
+    kind = yaml.safe_load(data_path(pins.clusters["kind"].config).read_text())
     assert kind["apiVersion"] == "kind.x-k8s.io/v1alpha4" and kind["kind"] == "Cluster"
     web_node_port = pins.traefik.port("web").node_port
     assert mapped_host_port("kind", kind, web_node_port, "kind-config.yaml") == HostAddress("127.0.0.1", 8080)
     assert "image" not in kind["nodes"][0]  # the digest-pinned image is passed with --image, from the pins only
     assert not kind.get("networking", {}).get("disableDefaultCNI")  # kindnetd enforces NetworkPolicy
-    k3d = yaml.safe_load((ROOT / pins.clusters["k3d"].config).read_text())
+    k3d = yaml.safe_load(data_path(pins.clusters["k3d"].config).read_text())
     assert k3d["apiVersion"] == "k3d.io/v1alpha5" and k3d["kind"] == "Simple" and "image" not in k3d
     assert mapped_host_port("k3d", k3d, web_node_port, "k3d-config.yaml") == HostAddress("127.0.0.1", 8080)
     assert {"arg": "--disable=traefik", "nodeFilters": ["server:*"]} in k3d["options"]["k3s"]["extraArgs"]

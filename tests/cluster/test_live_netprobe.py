@@ -61,7 +61,7 @@ FLOWS = [
 
 @pytest.fixture(scope="module")
 def model():
-    """The engine's model of the fixture manifest set (with kube-dns and the add-ons of fixtures/addons.yaml)."""
+    """The engine's model of the fixture manifest set (with kube-dns and the packaged add-ons, addons.yaml)."""
     return build_model(load_manifest_set(MANIFEST_SET))
 
 

@@ -83,7 +83,7 @@ def test_kubeconfig_plan_applies_nothing_and_reports_the_prod_refusal(capsys, tm
 def test_a_missing_manifests_path_is_one_line_and_exit_2(capsys):
     assert main(["plan", "--target", "kind", "--manifests", "no/such/dir"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("dbc-validate: manifest path no/such/dir does not exist") and err.count("\n") == 1
+    assert err.startswith("dbc-validate: --manifests 'no/such/dir': does not exist") and err.count("\n") == 1
 
 
 def test_every_collected_gate1_suite_check_is_planned_and_live_ones_need_the_cluster():
@@ -116,7 +116,7 @@ def test_plan_lists_the_capabilities_a_cluster_target_offers_and_how(capsys):
     assert main(["plan", "--target", "kind", "--manifests", str(MANIFEST_SET)]) == 0
     out = capsys.readouterr().out
     assert out.index("Capabilities (") < out.index("Checks (")
-    mapping = "127.0.0.1:8080 -> NodePort 30080, mapped by fixtures/kind-config.yaml"
+    mapping = "127.0.0.1:8080 -> NodePort 30080, mapped by kind-config.yaml"
     assert f"ingress [cluster]: the cluster's Traefik ({mapping})" in out
     main(["plan", "--target", "kubeconfig", "--manifests", str(MANIFEST_SET), "--format", "json"])
     plan = json.loads(capsys.readouterr().out)

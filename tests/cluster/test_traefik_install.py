@@ -1,4 +1,4 @@
-"""fixtures/traefik-install.yaml is the one source of the Traefik install: the harness writes the workload from
+"""dbc_validate/data/traefik-install.yaml is the one source of the Traefik install: the harness writes the workload from
 it, the pin points at it, and the add-on pod model describes the same pod. A change to one of the three files
 without the others fails here."""
 
@@ -10,10 +10,9 @@ from dataclasses import replace
 
 import pytest
 import yaml
-from cluster_fixtures import ROOT
 
 from dbc_validate.analysis.addons import AddonPod
-from dbc_validate.analysis.addons_file import ADDONS_PATH, load_addons
+from dbc_validate.analysis.addons_file import addons_path, load_addons
 from dbc_validate.analysis.container_ports import ContainerPort
 from dbc_validate.analysis.live.addon_manifests import traefik_objects
 from dbc_validate.analysis.live.traefik_install import (
@@ -25,8 +24,9 @@ from dbc_validate.analysis.live.traefik_install import (
 from dbc_validate.analysis.pod_security import evaluate_pod
 from dbc_validate.cluster.pins import PINS_FILE, load_pins, parse_pins, read_yaml, with_traefik_settings
 from dbc_validate.errors import InputError
+from dbc_validate.resources import data_path
 
-SETTINGS = ROOT / "fixtures" / "traefik-install.yaml"
+SETTINGS = data_path("traefik-install.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +41,13 @@ def install(data):
 
 @pytest.fixture(scope="module")
 def pod_model() -> AddonPod:
-    return next(a for a in load_addons(ADDONS_PATH) if a.role == "ingress-controller")
+    return next(a for a in load_addons(addons_path()) if a.role == "ingress-controller")
 
 
 def test_the_three_files_describe_one_traefik(install, pod_model):
-    pins = load_pins(ROOT)
+    pins = load_pins()
     pin = pins.addon("traefik")
-    assert pin is not None and pin.settings == "fixtures/traefik-install.yaml"
+    assert pin is not None and pin.settings == "traefik-install.yaml"
     assert pins.traefik == install
     assert pin_disagreements(install, pin.version, pin.namespace) == []
     assert pod_model_disagreements(install, pod_model) == []
@@ -78,18 +78,18 @@ def test_a_pin_that_drifts_from_the_install_is_refused_when_the_pins_load(instal
     assert pin_disagreements(install, "v3.7.16", "ingress-system") == [
         "version: pinned v3.7.16, the install declares v3.7.15"
     ]
-    data = yaml.safe_load((ROOT / PINS_FILE).read_text(encoding="utf-8"))
+    data = yaml.safe_load(data_path(PINS_FILE).read_text(encoding="utf-8"))
     next(a for a in data["addons"] if a["name"] == "traefik")["namespace"] = "kube-system"
     with pytest.raises(InputError, match="disagree: namespace: pinned kube-system"):
-        with_traefik_settings(parse_pins(data), lambda rel: read_yaml(ROOT / rel))
-    without_settings = yaml.safe_load((ROOT / PINS_FILE).read_text(encoding="utf-8"))
+        with_traefik_settings(parse_pins(data), lambda name: read_yaml(data_path(name)))
+    without_settings = yaml.safe_load(data_path(PINS_FILE).read_text(encoding="utf-8"))
     next(a for a in without_settings["addons"] if a["name"] == "traefik").pop("settings")
     with pytest.raises(InputError, match="lacks settings"):
         parse_pins(without_settings)
 
 
 def test_the_pins_keep_only_what_pinning_needs():
-    entry = next(a for a in read_yaml(ROOT / PINS_FILE)["addons"] if a["name"] == "traefik")
+    entry = next(a for a in read_yaml(data_path(PINS_FILE))["addons"] if a["name"] == "traefik")
     assert set(entry) == {"name", "version", "namespace", "install", "settings", "wait", "serves"}
 
 

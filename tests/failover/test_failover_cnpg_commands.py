@@ -228,12 +228,12 @@ def access(tmp_path: Path, kubectl: Kubectl, manifests: Path, target: str, allow
         target,
         kubectl,
         load_manifest_set(manifests),
-        load_pins(ROOT),
+        load_pins(),
         None,
         allow,
         lambda line: None,
         ExitStack(),
-        options={"--failover-trials": "2"},
+        failover_trials=2,
     )
 
 

@@ -106,9 +106,6 @@ def test_existing_cluster_is_refused_without_allow_destructive(pytester: pytest.
         "contexts: [{name: kind-dbc, context: {cluster: kind-dbc}}]\n"
         "clusters: [{name: kind-dbc, cluster: {server: 'https://127.0.0.1:6443'}}]\n"
     )
-    (pytester.path / "fixtures").mkdir()
-    for name in ("addon-versions.yaml", "traefik-install.yaml"):  # the cluster targets' pins, read at preflight
-        shutil.copy(ROOT / "fixtures" / name, pytester.path / "fixtures")
     result, report = run_suite(
         pytester, "--target", "kubeconfig", "--kubeconfig", str(kubeconfig), "--manifests", str(FIXTURES / "async")
     )
@@ -117,10 +114,14 @@ def test_existing_cluster_is_refused_without_allow_destructive(pytester: pytest.
     assert failover(report)["status"] == "NOT_RUN"
 
 
-def test_bad_trial_count_skips_with_the_fix_before_starting_anything(pytester: pytest.Pytester) -> None:
-    result, _ = run_suite(
-        pytester, "--target", "local", "--manifests", str(FIXTURES / "async"), "--failover-trials", "zero"
-    )
-    result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines(["*--failover-trials must be a whole number >= 1, got 'zero'*"])
+def test_bad_trial_count_stops_the_run_at_configure_time_with_the_fix(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider"\n')
+    shutil.copy(SUITE, pytester.path / "test_failover.py")
+    args = ("--target", "local", "--manifests", str(FIXTURES / "async"), "--failover-trials", "zero")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line.strip()] == [
+        "ERROR: dbc_validate: --failover-trials 'zero': not a whole number; "
+        "fix: pass a whole number of at least 1, e.g. --failover-trials 3"
+    ]
     assert "patroni lab: starting" not in result.stdout.str()

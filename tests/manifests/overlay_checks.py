@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from dbc_validate.manifests.model import K8sObject, ManifestSet
+from dbc_validate.resources import read_text
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
@@ -28,7 +29,7 @@ _POD_TEMPLATE_PATHS: Mapping[str, tuple[str, ...]] = {
 
 
 def load_fixture(name: str) -> Any:
-    return yaml.safe_load((ROOT / "fixtures" / name).read_text(encoding="utf-8"))
+    return yaml.safe_load(read_text(name))  # runtime configuration shipped as package data
 
 
 def pod_specs(manifests: ManifestSet) -> Iterator[tuple[K8sObject, Mapping[str, Any]]]:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from dbc_validate.durations import parse_cpu_cores, parse_memory_mb, parse_percent
 from dbc_validate.errors import InputError
-from dbc_validate.probes.soak.plan import parse_cpu_cores, parse_memory_mb, parse_percent, soak_plan
+from dbc_validate.options import resolve
+from dbc_validate.probes.soak.plan import SoakPlan, soak_plan
 from dbc_validate.probes.soak.store import SAMPLES, SoakStore
 from dbc_validate.settings import Settings
 
@@ -58,24 +60,13 @@ def test_resuming_an_unknown_run_names_the_runs_there_are(tmp_path):
 
 
 def settings(tmp_path: Path, **options: object) -> Settings:
-    defaults = {
-        "--soak-interval": "10s",
-        "--soak-resume": None,
-        "--soak-error-rate-max": "1%",
-        "--soak-cpu-budget": "1",
-        "--soak-memory-budget": "512Mi",
-        "--soak-rate": "5",
-    }
-    duration = options.pop("duration", None)
-    return Settings(
-        root=tmp_path,
-        report_html=tmp_path / "out" / "gate1.html",
-        soak_duration_s=duration,
-        options=defaults | {f"--soak-{k.replace('_', '-')}": v for k, v in options.items()},
-    )
+    """Settings resolved as the plugin does, from --soak-<option> values given on the command line."""
+    cli = {f"dbc_soak_{name}": str(value) for name, value in options.items()}
+    return resolve(tmp_path, {"dbc_gate1_report": str(tmp_path / "out" / "gate1.html"), **cli}, environ={})
 
 
 def test_the_plan_comes_from_the_options(tmp_path):
+    assert soak_plan(settings(tmp_path)) == SoakPlan(tmp_path / "out" / "soak", None)  # the defaults
     plan = soak_plan(
         settings(tmp_path, interval="2s", resume=" abc ", error_rate_max="0.5", cpu_budget="500m", duration=60)
     )
@@ -88,23 +79,23 @@ def test_the_plan_comes_from_the_options(tmp_path):
     ("option", "value", "message"),
     [
         ("interval", "soon", "--soak-interval"),
-        ("interval", "0s", "must be positive"),
+        ("interval", "0s", "must be more than 0"),
         ("error_rate_max", "lots", "not a percentage"),
         ("error_rate_max", "150", "between 0 and 100"),
         ("cpu_budget", "2 cores", "not a CPU quantity"),
         ("memory_budget", "1 lightyear", "not a memory quantity"),
-        ("rate", "-1", "must be positive"),
+        ("rate", "-1", "must be more than 0"),
     ],
 )
 def test_bad_soak_options_name_the_option_and_the_fix(tmp_path, option, value, message):
     with pytest.raises(InputError, match=message) as error:
-        soak_plan(settings(tmp_path, **{option: value}))
-    assert error.value.fix
+        settings(tmp_path, **{option: value})
+    assert error.value.problem.startswith(f"--soak-{option.replace('_', '-')} {value!r}: ") and error.value.fix
 
 
 def test_a_duration_shorter_than_one_interval_is_refused(tmp_path):
     with pytest.raises(InputError, match="shorter than --soak-interval"):
-        soak_plan(settings(tmp_path, interval="10s", duration=5))
+        settings(tmp_path, interval="10s", duration=5)
 
 
 def test_quantities_parse_like_kubernetes():

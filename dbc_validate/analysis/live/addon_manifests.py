@@ -1,5 +1,5 @@
 """Add-on manifests the harness writes or adjusts before applying them: the Traefik workload (from
-fixtures/traefik-install.yaml), the upstream Traefik RBAC bound to the install's ServiceAccount, metrics-server
+dbc_validate/data/traefik-install.yaml), the upstream Traefik RBAC bound to the install's ServiceAccount, metrics-server
 made to accept kind's kubelet certificates, and the Namespace an add-on needs before the manifest set is applied."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _probe(spec: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 def traefik_objects(install: TraefikInstall) -> list[dict[str, Any]]:
     """ServiceAccount, binding to the upstream ClusterRole, Deployment and Service of Traefik, all from
-    fixtures/traefik-install.yaml (labels, ports, arguments, probes, security contexts, resources).
+    dbc_validate/data/traefik-install.yaml (labels, ports, arguments, probes, security contexts, resources).
 
     The settings file asks for the restricted Pod Security profile (its namespace may enforce it): non-root
     uid, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, unprivileged ports.

@@ -72,7 +72,7 @@ def mapped_host_port(target: str, config: Mapping[str, Any], node_port: int, ori
     raise InputError(
         f"{origin} maps no host port to Traefik's web NodePort {node_port} "
         f"(it maps {[f'{h}:{p}->{c}' for h, p, c in mappings] or 'nothing'})",
-        f"add {how % node_port}, or change the web nodePort in fixtures/traefik-install.yaml",
+        f"add {how % node_port}, or change the web nodePort in dbc_validate/data/traefik-install.yaml",
     )
 
 

@@ -176,7 +176,7 @@ def render_plan(plan: Plan) -> str:
     out += ["Cluster", *(f"  {line}" for line in plan.cluster_lines)]
     if plan.cluster_config:
         out += _indent(plan.cluster_config)
-    out += ["", "Add-ons (installed in this order, versions pinned in fixtures/addon-versions.yaml)"]
+    out += ["", "Add-ons (installed in this order, versions pinned in dbc_validate/data/addon-versions.yaml)"]
     if not plan.addons:
         out.append("  none: an existing cluster is judged as it is")
     for a in plan.addons:

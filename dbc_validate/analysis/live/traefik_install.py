@@ -1,5 +1,5 @@
-"""The Traefik the cluster targets install, as fixtures/traefik-install.yaml declares it (the one source), and
-the checks that keep that file, the add-on pod model (fixtures/addons.yaml) and the pins in agreement. Pure."""
+"""The Traefik the cluster targets install, as dbc_validate/data/traefik-install.yaml declares it (the one source), and
+the checks that keep that file, the add-on pod model (dbc_validate/data/addons.yaml) and the pins in agreement. Pure."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from dbc_validate.analysis.addons import AddonPod
 from dbc_validate.errors import InputError
 
-SETTINGS_FIX = "correct fixtures/traefik-install.yaml (its comments say what each key is for)"
+SETTINGS_FIX = "correct dbc_validate/data/traefik-install.yaml (its comments say what each key is for)"
 REQUIRED = ("version", "image", "namespace", "deployment", "serviceAccount", "podLabels", "crds", "rbac", "ports")
 
 
@@ -147,7 +147,7 @@ def parse_traefik_install(data: Any, origin: str) -> TraefikInstall:
 
 
 def pod_model_disagreements(install: TraefikInstall, pod: AddonPod) -> list[str]:
-    """How the add-on pod model's Traefik entry (fixtures/addons.yaml) differs from the install: the
+    """How the add-on pod model's Traefik entry (dbc_validate/data/addons.yaml) differs from the install: the
     NetworkPolicy engine must judge the pod the cluster will really run."""
     declared = {(p.name, p.container_port, p.protocol) for p in install.ports}
     modelled = {(p.name, p.port, p.protocol) for p in pod.ports}
@@ -169,7 +169,7 @@ def pod_model_disagreements(install: TraefikInstall, pod: AddonPod) -> list[str]
 
 
 def pin_disagreements(install: TraefikInstall, version: str, namespace: str) -> list[str]:
-    """How the traefik pin (fixtures/addon-versions.yaml) differs from the install it points at."""
+    """How the traefik pin (dbc_validate/data/addon-versions.yaml) differs from the install it points at."""
     found = []
     if version != install.version:
         found.append(f"version: pinned {version}, the install declares {install.version}")

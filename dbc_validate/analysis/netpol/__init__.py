@@ -1,7 +1,7 @@
 """The NetworkPolicy engine, with policy semantics as data (selectors, peers, ports, policies).
 
 Public API (stable; other tiers depend on it):
-- `build_model(manifest_set, addons=None) -> ClusterModel` (add-ons default to fixtures/addons.yaml),
+- `build_model(manifest_set, addons=None) -> ClusterModel` (add-ons default to dbc_validate/data/addons.yaml),
 - `allowed(model, src, dst, port, protocol) -> Decision(allowed: bool, explanation: Explanation)`,
 - `expected_matrix(model) -> list[Flow]` with Flow(source, destination, port, protocol, allowed).
 """
