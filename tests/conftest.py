@@ -1,12 +1,106 @@
-"""Shared setup of the harness's own tests."""
+"""Shared setup of the harness's own tests: markers by what a test starts, the guard that keeps tests out of the
+checkout, one rendering of the kind overlay, and a machine without a container engine on demand."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 # Imported once here, before any pytester run: pytester removes modules an inner session imported, and
 # re-importing these on every inner run costs seconds (hypothesis) or breaks C-extension state (yaml).
 import hypothesis  # noqa: F401
 import jinja2  # noqa: F401
+import pytest
 import yaml  # noqa: F401
+from helpers import KIND_OVERLAY, ROOT
 
-import dbc_validate.manifests.model
 import dbc_validate.report.html  # noqa: F401
+from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+from dbc_validate.tools.container_engine import probe_container_engine
 
 pytest_plugins = ["pytester"]
+
+# Files whose tests start real local services (PostgreSQL, Patroni, Traefik, Locust, a Gate 1 suite in a
+# subprocess that does): `pytest tests -m "not lab"` leaves them out.
+LAB_FILES = frozenset(
+    {
+        "cjk/test_cjk_probes.py",
+        "cjk/test_cjk_suite.py",
+        "cjk/test_postgres_capability.py",
+        "cluster/test_cluster_postgres.py",
+        "failover/test_failover_lab.py",
+        "failover/test_failover_suite.py",
+        "soak/test_soak_kill_resume.py",
+        "soak/test_soak_supervisor.py",
+        "split/test_split_through_traefik.py",
+    }
+)
+# Fixtures that start a PostgreSQL: a test using one is a lab test wherever it lives.
+LAB_FIXTURES = frozenset({"stock_parser_database", "postgres_without_cjk"})
+# Pure tests that still take seconds each (a pytest subprocess): `-m "not lab and not slow"` leaves them out.
+SLOW_TESTS = frozenset(
+    {
+        "cluster/test_cluster_targets.py::test_gate1_on_a_machine_without_docker_fails_fast_in_one_line",
+        "test_plugin.py::test_the_report_is_written_when_the_run_is_interrupted",
+    }
+)
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.path.is_relative_to(TESTS):
+            continue
+        relative = item.path.relative_to(TESTS).as_posix()
+        if relative in LAB_FILES or LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.lab)
+            item.add_marker(pytest.mark.slow)
+        elif f"{relative}::{item.originalname if isinstance(item, pytest.Function) else item.name}" in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
+
+def _checkout_state() -> tuple[str, frozenset[tuple[str, int, int]]]:
+    """What a test could change in the checkout: git's view of it, and every file under reports/ (ignored by git)."""
+    git = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True
+    )
+    status = git.stdout if git.returncode == 0 else "not a git checkout"
+    reports = frozenset(
+        (str(p.relative_to(ROOT)), p.stat().st_mtime_ns, p.stat().st_size)
+        for p in (ROOT / "reports").rglob("*")
+        if p.is_file()
+    )
+    return status, reports
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tests_stay_out_of_the_checkout() -> Iterator[None]:
+    """Fail the session when a test wrote into reports/ or changed the checkout: tests write under tmp_path only."""
+    before = _checkout_state()
+    yield
+    after = _checkout_state()
+    assert after[1] == before[1], f"a test wrote into reports/: {sorted(after[1] - before[1])}"
+    assert after[0] == before[0], f"a test changed the checkout (git status before/after):\n{before[0]}\n{after[0]}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_probe() -> Iterator[None]:
+    """The container-engine probe is cached per process; a test must not see what an earlier test's PATH found."""
+    probe_container_engine.cache_clear()
+    yield
+    probe_container_engine.cache_clear()
+
+
+@pytest.fixture
+def no_container_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PATH without docker or podman, whatever the machine has."""
+    empty = tmp_path / "no-engine-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+@pytest.fixture(scope="session")
+def kind_set() -> ManifestSet:
+    """The kind overlay, rendered once for the whole session."""
+    return load_manifest_set(KIND_OVERLAY)

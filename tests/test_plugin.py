@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import criterion
 
 from dbc_validate.criteria import IDS
 
@@ -31,10 +32,6 @@ def gate1_project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def report_of(pytester: pytest.Pytester) -> dict:
     return json.loads((pytester.path / "reports" / "gate1.json").read_text())
-
-
-def criterion(report: dict, criterion_id: str) -> dict:
-    return next(c for c in report["criteria"] if c["id"] == criterion_id)
 
 
 def add_check(

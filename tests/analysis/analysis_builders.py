@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from helpers import ROOT
+
 from dbc_validate.manifests.model import ManifestSet, to_object
 
-ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "fixtures" / "analysis" / "bad"
 GOOD = ROOT / "fixtures" / "analysis" / "good"
 

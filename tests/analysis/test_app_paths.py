@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
+from helpers import ROOT
 
 from dbc_validate.analysis.app_paths import AppPath, judge_app_paths, parse_app_paths
 from dbc_validate.analysis.netpol import build_model
@@ -14,14 +14,8 @@ from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set, to_object
 from dbc_validate.resources import APP_PATHS, data_path
 
-ROOT = Path(__file__).resolve().parents[2]
 TABLE = data_path(APP_PATHS)
 PATHS = parse_app_paths(yaml.safe_load(TABLE.read_text()), str(TABLE))
-
-
-@pytest.fixture(scope="module")
-def kind_set() -> ManifestSet:
-    return load_manifest_set(ROOT / "manifests" / "overlays" / "kind")
 
 
 def without(ms: ManifestSet, kind: str, name: str, namespace: str) -> ManifestSet:
@@ -106,8 +100,17 @@ def test_the_gate1_suite_fails_on_a_set_whose_policy_breaks_an_app_path(pytester
     assert len(kept) < len(docs), "expected a MySQL policy to remove"
     policies.write_text(yaml.safe_dump_all(kept))
     shutil.copy(ROOT / "suites" / "gate1" / "test_network_app_paths.py", pytester.path)
-    result = pytester.runpytest("--manifests", str(manifests / "overlays" / "kind"), "--app-paths", str(TABLE))
+    # One-token options and an explicit rootdir: a path given as a separate argument (the table, in the checkout)
+    # would move the rootdir, and the report with it, into the checkout.
+    result = pytester.runpytest(
+        f"--manifests={manifests / 'overlays' / 'kind'}",
+        f"--app-paths={TABLE}",
+        f"--rootdir={pytester.path}",
+        "-p",
+        "no:cacheprovider",
+    )
     result.assert_outcomes(failed=1)
+    assert (pytester.path / "reports" / "gate1.json").is_file()
     result.stdout.fnmatch_lines(
         ["*app path(s) differ from app_paths.yaml*", "*-> infra/mysql 3306/TCP: must be allowed*"]
     )

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from helpers import ROOT
 
 from dbc_validate.labs.postgres_server import PostgresLab
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "cjk"
 BOOTSTRAP_SQL = ROOT / "manifests" / "base" / "databases" / "discourse-bootstrap.sql"
 SUITE = ROOT / "suites" / "gate1" / "test_cjk_parser.py"

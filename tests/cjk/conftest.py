@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from cjk_support import BOOTSTRAP_SQL, FIXTURES, JUDGE_PASSWORD, StockParserDatabase, write_manifest_set
+from postgres_farm import build_farm
 
-from dbc_validate.labs.postgres_binaries import find_pg_binaries
+from dbc_validate.labs.postgres_binaries import PgBinaries, find_pg_binaries
 from dbc_validate.labs.postgres_server import start_postgres_lab
 from dbc_validate.manifests.sql_statements import split_statements
 from dbc_validate.progress import stderr_progress
@@ -22,9 +23,16 @@ def real_manifest_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def stock_parser_database() -> Iterator[StockParserDatabase]:
+def postgres_without_cjk(tmp_path_factory: pytest.TempPathFactory) -> PgBinaries:
+    """The machine's PostgreSQL server, made into an installation without pg_cjk_parser: the tests that need the
+    extension absent hold whether or not the machine has it."""
+    return build_farm(find_pg_binaries(), tmp_path_factory.mktemp("pg-without-cjk"))
+
+
+@pytest.fixture(scope="session")
+def stock_parser_database(postgres_without_cjk: PgBinaries) -> Iterator[StockParserDatabase]:
     """A real PostgreSQL with the KNOWN-BAD discourse database, and a password-protected role to reach it."""
-    lab = start_postgres_lab(find_pg_binaries(), stderr_progress)
+    lab = start_postgres_lab(postgres_without_cjk, stderr_progress)
     try:
         lab.create_database("discourse")
         sql = (FIXTURES / "stock-parser-discourse.sql").read_text(encoding="utf-8")

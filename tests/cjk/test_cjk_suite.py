@@ -15,22 +15,21 @@ import re
 from pathlib import Path
 from typing import Any
 
+import helpers
 import pytest
 from cjk_support import FIXTURES, JUDGE_PASSWORD, SUITE, StockParserDatabase
+from helpers import criterion
 
 from dbc_validate.capabilities import InstanceKind, PostgresInstance
+from dbc_validate.labs.postgres_binaries import PgBinaries
 from dbc_validate.scope import Scope
 
 CRITERION = "databases.cjk_parser"
 
 
 def run_suite(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
-    report = pytester.path / "reports" / "gate1.html"
-    result = pytester.runpytest(
-        str(SUITE), "--target", "local", "--gate1-report", str(report), "-p", "no:cacheprovider", "-rs", *args
-    )
-    data = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
-    return result, data
+    # In place: the suite reads its corpus from beside itself.
+    return helpers.run_suite(pytester, SUITE, "--target", "local", *args, copy=False)
 
 
 def lab_directory(result: pytest.RunResult) -> Path:
@@ -38,10 +37,6 @@ def lab_directory(result: pytest.RunResult) -> Path:
     match = re.search(r"postgres lab: initdb \(.*\) in (\S+)", result.stdout.str())
     assert match, "no lab progress line"
     return Path(match.group(1))
-
-
-def criterion(data: dict[str, Any]) -> dict[str, Any]:
-    return next(c for c in data["criteria"] if c["id"] == CRITERION)
 
 
 def test_a_stock_parser_database_fails_with_expectation_and_tokens(
@@ -66,7 +61,7 @@ def test_a_stock_parser_database_fails_with_expectation_and_tokens(
         "the property test needs pg_cjk_parser",
     ]:
         assert expected in output, expected
-    status = criterion(data)
+    status = criterion(data, CRITERION)
     assert (status["status"], status["scope"]) == ("FAIL", "local")
     messages = [t["message"] for t in data["measurements"]["tests"].values()]
     assert any("must find document zh-hans-guide" in m and "document tokens:" in m for m in messages)
@@ -97,11 +92,13 @@ def test_the_password_of_a_dsn_appears_nowhere(
 
 
 def test_the_local_lab_without_the_extension_is_not_run_with_an_actionable_reason(
-    pytester: pytest.Pytester, real_manifest_set: Path
+    pytester: pytest.Pytester, real_manifest_set: Path, postgres_without_cjk: PgBinaries
 ) -> None:
-    result, data = run_suite(pytester, "--manifests", str(real_manifest_set))
+    result, data = run_suite(
+        pytester, "--manifests", str(real_manifest_set), "--postgres-bin", str(postgres_without_cjk.bindir)
+    )
     result.assert_outcomes(skipped=7)
-    status = criterion(data)
+    status = criterion(data, CRITERION)
     assert status["status"] == "NOT_RUN"
     for hint in [
         'CREATE EXTENSION pg_cjk_parser (extension "pg_cjk_parser" is not available)',
@@ -118,7 +115,7 @@ def test_the_local_lab_without_the_extension_is_not_run_with_an_actionable_reaso
 def test_a_broken_manifest_chain_is_not_run_naming_the_missing_link(pytester: pytest.Pytester) -> None:
     result, data = run_suite(pytester, "--manifests", str(FIXTURES / "manifests" / "hashed-configmap"))
     result.assert_outcomes(skipped=7)
-    reason = criterion(data)["reason"]
+    reason = criterion(data, CRITERION)["reason"]
     assert "discourse-bootstrap-sql-7m2fk9h8tb" in reason and "disableNameSuffixHash: true" in reason
     assert "postgres lab:" not in result.stdout.str()  # nothing started
 
@@ -128,7 +125,7 @@ def test_a_real_error_in_the_bootstrap_sql_errors_the_suite(pytester: pytest.Pyt
     result.assert_outcomes(errors=7)
     assert "CREATE TABEL broken (id int): syntax error" in result.stdout.str()
     assert not lab_directory(result).exists()  # stopped and removed after the failure too
-    assert criterion(data)["status"] in ("ERROR", "FAIL")
+    assert criterion(data, CRITERION)["status"] in ("ERROR", "FAIL")
     assert data["verdict"] == "NO-GO"
 
 

@@ -13,7 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from dbc_validate.capabilities import Capability, InstanceKind, PostgresInstance
 from dbc_validate.errors import InputError, MissingBinary
-from dbc_validate.labs.postgres_binaries import find_pg_binaries
+from dbc_validate.labs.postgres_binaries import PgBinaries, find_pg_binaries
 from dbc_validate.labs.postgres_bootstrap import BootstrapSqlError, apply_bootstrap
 from dbc_validate.labs.postgres_server import PostgresLab, start_postgres_lab
 from dbc_validate.manifests.cnpg_bootstrap import find_bootstrap_sql
@@ -116,10 +116,16 @@ def test_an_unreachable_dsn_is_an_input_error_without_the_password(tmp_path: Pat
 
 
 def test_the_lab_capability_is_bootstrapped_from_the_manifest_set_and_removed(
-    real_manifest_set: Path, tmp_path: Path
+    real_manifest_set: Path, tmp_path: Path, postgres_without_cjk: PgBinaries
 ) -> None:
     messages: list[str] = []
-    target = LocalTarget(Settings(root=tmp_path, target="local", manifests=real_manifest_set), messages.append)
+    settings = Settings(
+        root=tmp_path,
+        target="local",
+        manifests=real_manifest_set,
+        options={"--postgres-bin": str(postgres_without_cjk.bindir)},
+    )
+    target = LocalTarget(settings, messages.append)
     with ExitStack() as stack:
         capability = target.providers()[Capability.POSTGRES](stack)
         (instance,) = capability.instances
@@ -159,7 +165,9 @@ def test_a_broken_chain_stops_before_a_lab_starts(tmp_path: Path) -> None:
     assert messages == []
 
 
-def test_postgres_bin_and_postgres_image_errors_say_what_to_do(real_manifest_set: Path, tmp_path: Path) -> None:
+def test_postgres_bin_and_postgres_image_errors_say_what_to_do(
+    real_manifest_set: Path, tmp_path: Path, no_container_engine: None
+) -> None:
     with ExitStack() as stack, pytest.raises(MissingBinary, match=r"--postgres-bin .* has no initdb"):
         local_target(tmp_path, real_manifest_set, postgres_bin=tmp_path).providers()[Capability.POSTGRES](stack)
     with ExitStack() as stack, pytest.raises(MissingBinary) as caught:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from dbc_validate.cli import main
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "analysis"
+FIXTURES = ROOT / "fixtures" / "analysis"
 GOOD_STACK = FIXTURES / "good" / "stack"
 
 

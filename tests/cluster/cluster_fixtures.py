@@ -6,12 +6,11 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "cluster"
 MANIFEST_SET = FIXTURES / "manifest-set"
 

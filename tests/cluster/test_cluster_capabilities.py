@@ -49,11 +49,6 @@ APP_PASSWORD = "app-pw-FIXTURE-7Qz"
 
 
 @pytest.fixture(scope="module")
-def kind_set():
-    return load_manifest_set(KIND_OVERLAY)
-
-
-@pytest.fixture(scope="module")
 def fixture_cluster():
     (cluster,) = cnpg_clusters(load_manifest_set(MANIFEST_SET).objects)
     return cluster

@@ -51,11 +51,6 @@ def _in_checkout(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-@pytest.fixture(scope="module")
-def kind_set():
-    return load_manifest_set(KIND)
-
-
 @pytest.fixture
 def undeclared_project(tmp_path: Path) -> Path:
     """A set outside the project whose declaration (found by walking up) misses the Secret read with envFrom."""

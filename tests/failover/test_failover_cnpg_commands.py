@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import ROOT
 
 from dbc_validate.analysis.failover_log import Attempt, format_attempt
 from dbc_validate.analysis.live.cnpg_instances import cnpg_clusters
@@ -23,7 +24,6 @@ from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.targets.cluster import provide_cnpg_failover_lab
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "failover"
 CLUSTER_FIXTURES = ROOT / "fixtures" / "cluster"
 KIND_OVERLAY = ROOT / "manifests" / "overlays" / "kind"

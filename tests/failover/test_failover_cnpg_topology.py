@@ -4,11 +4,11 @@ writer pod."""
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers import ROOT
 
 from dbc_validate.analysis import cnpg_topology as cnpg
 from dbc_validate.analysis.failover_log import TrialLog, analyse_trial
@@ -16,7 +16,7 @@ from dbc_validate.analysis.live.cnpg_instances import DEFAULT_IMAGE, CnpgCluster
 from dbc_validate.manifests.model import load_manifest_set, to_object
 from dbc_validate.probes.failover_writer import CREATE_TABLE, TABLE
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "failover"
+FIXTURES = ROOT / "fixtures" / "failover"
 
 
 def live(name: str) -> dict[str, Any]:

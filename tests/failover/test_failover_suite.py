@@ -4,37 +4,23 @@ left behind either way; an existing cluster is refused without --allow-destructi
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+import helpers
 import psutil
 import pytest
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "suites" / "gate1" / "test_failover.py"
 FIXTURES = ROOT / "fixtures" / "failover"
 MEASURED = {"write_gap_p50_s", "write_gap_p95_s", "write_gap_max_s", "acked_writes_lost", "trials"}
 
 
 def run_suite(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
-    shutil.copy(SUITE, pytester.path / "test_failover.py")
-    result = pytester.runpytest_subprocess(
-        "test_failover.py",
-        f"--rootdir={pytester.path}",
-        "-p",
-        "no:cacheprovider",
-        "-rs",
-        "--gate1-report",
-        "out/gate1.html",
-        *args,
-        timeout=600,
-    )
-    report_path = pytester.path / "out" / "gate1.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    return result, report
+    return helpers.run_suite(pytester, SUITE, *args, subprocess=True)
 
 
 def failover(report: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +56,7 @@ def test_suite_runs_real_failovers_and_fills_the_criterion_with_figures_and_time
     assert all(any("fault" in label or "switchover" in label for label in s["labels"]) for s in events)
     notes = " | ".join(n["text"] for n in detail["notes"])
     assert "declares asynchronous replication" in notes and "threshold met" in notes
-    html = (pytester.path / "out" / "gate1.html").read_text()
+    html = (pytester.path / "reports" / "gate1.html").read_text()
     assert html.count("<svg") >= 2  # one timeline chart per trial
     assert_labs_gone(result.stdout.str())
 

@@ -5,18 +5,16 @@ overlay's default-deny in infra blocks it, the harness's own policies let it rea
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
+from helpers import ROOT
 
 from dbc_validate.analysis import cnpg_topology as cnpg
 from dbc_validate.analysis.live.harness_policies import HarnessPath, harness_policies, isolated_for_ingress
 from dbc_validate.analysis.netpol import ClusterModel, allowed, build_model, expected_matrix
-from dbc_validate.manifests.model import K8sObject, ManifestSet, load_manifest_set, to_object
+from dbc_validate.manifests.model import K8sObject, ManifestSet, to_object
 
-ROOT = Path(__file__).resolve().parents[2]
 KIND_OVERLAY = ROOT / "manifests" / "overlays" / "kind"
 CNPG_PODS = ("cnpg_primary", "cnpg_replica_2", "cnpg_replica_3")
 RUN = "t1-abcd1234"
@@ -24,11 +22,6 @@ WRITER = f"{cnpg.WRITER_NAME}-{RUN}"
 WRITER_ID = f"infra/{WRITER}"
 POSTGRES = "infra/postgres-cluster"
 KUBE_DNS = "kube-system/kube-dns"
-
-
-@pytest.fixture(scope="module")
-def kind_set() -> ManifestSet:
-    return load_manifest_set(KIND_OVERLAY)
 
 
 def writer_pod(run_id: str = RUN) -> dict[str, Any]:

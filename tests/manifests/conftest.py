@@ -9,10 +9,7 @@ from dbc_validate.manifests.model import ManifestSet, load_manifest_set
 
 
 @pytest.fixture(scope="session")
-def overlay_sets() -> dict[str, ManifestSet]:
-    return {name: load_manifest_set(MANIFESTS / "overlays" / name) for name in OVERLAYS}
-
-
-@pytest.fixture(scope="session")
-def kind_set(overlay_sets: dict[str, ManifestSet]) -> ManifestSet:
-    return overlay_sets["kind"]
+def overlay_sets(kind_set: ManifestSet) -> dict[str, ManifestSet]:
+    """Every overlay; kind's is the session's one rendering from tests/conftest.py."""
+    others = {name: load_manifest_set(MANIFESTS / "overlays" / name) for name in OVERLAYS if name != "kind"}
+    return {"kind": kind_set, **others}

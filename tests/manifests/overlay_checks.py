@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
+from helpers import ROOT
 
 from dbc_validate.manifests.model import K8sObject, ManifestSet
 from dbc_validate.resources import read_text
 
-ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"
 OVERLAYS = ("kind", "k3d", "prod")
 APP_NAMESPACES = ("prod", "stage", "infra")

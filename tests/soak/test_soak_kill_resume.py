@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers import ROOT, criterion
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "split" / "70-30"
 SUITE = ROOT / "suites" / "gate1" / "test_soak.py"
 
@@ -36,10 +36,6 @@ def samples_written(soak_root: Path) -> tuple[str, int] | None:
     for run in soak_root.glob("*/samples.jsonl"):
         return run.parent.name, sum(1 for line in run.read_text().splitlines() if '"type":"sample"' in line)
     return None
-
-
-def criterion(report: dict, criterion_id: str) -> dict:
-    return next(c for c in report["criteria"] if c["id"] == criterion_id)
 
 
 def test_a_soak_killed_with_sigkill_resumes_and_the_report_stitches_the_segments(pytester):

@@ -8,6 +8,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from helpers import ROOT
+
 from dbc_validate.labs.soak_subject import LocalSoakSubject, ProcessMeter, ProcessSupervisor
 from dbc_validate.labs.traefik_proxy import provide_local_traefik
 from dbc_validate.manifests.model import load_manifest_set
@@ -16,7 +18,7 @@ from dbc_validate.probes.soak.plan import SoakPlan
 from dbc_validate.probes.soak.runner import run_soak
 from dbc_validate.tools.processes import LabProcess
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "split" / "70-30"
+FIXTURE = ROOT / "fixtures" / "split" / "70-30"
 
 
 def process(tmp_path: Path, name: str, code: str) -> LabProcess:

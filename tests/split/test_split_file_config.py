@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from dbc_validate.analysis.split_check import (
     declared_split,
@@ -31,7 +32,7 @@ from dbc_validate.manifests.render import Document, Rendered
 from dbc_validate.manifests.traefik_routes import http_routes
 from dbc_validate.probes.split_load import measure_split
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "split"
+FIXTURES = ROOT / "fixtures" / "split"
 GATE1_SPLIT = required_split(by_id("applications.traffic_split").threshold)
 
 

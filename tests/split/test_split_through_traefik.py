@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, criterion, run_suite
 
 from dbc_validate.analysis.split_check import RequiredSplit, required_split
 from dbc_validate.criteria import Threshold, by_id
@@ -16,7 +16,6 @@ from dbc_validate.manifests.traefik_routes import http_routes
 from dbc_validate.probes.split_load import SplitMeasurement, measure_split
 from dbc_validate.stats import Outcome
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures" / "split"
 SUITE = ROOT / "suites" / "gate1" / "test_traffic_split.py"
 GATE1_SPLIT = required_split(by_id("applications.traffic_split").threshold)
@@ -72,14 +71,8 @@ def test_changing_a_weight_in_the_manifests_changes_what_is_measured(tmp_path):
 
 
 def _run_suite(pytester: pytest.Pytester, manifests: Path) -> tuple[pytest.RunResult, dict]:
-    pytester.makepyfile(test_traffic_split=SUITE.read_text())
-    html = pytester.path / "reports" / "gate1.html"
-    result = pytester.runpytest_subprocess(
-        "--target", "local", "--manifests", str(manifests), "--gate1-report", str(html), "-p", "no:cacheprovider"
-    )
-    report = json.loads(html.with_suffix(".json").read_text())
-    (criterion,) = [c for c in report["criteria"] if c["id"] == "applications.traffic_split"]
-    return result, criterion
+    result, report = run_suite(pytester, SUITE, "--target", "local", "--manifests", str(manifests), subprocess=True)
+    return result, criterion(report, "applications.traffic_split")
 
 
 def test_the_suite_passes_on_70_30_and_reports_the_split_figures(pytester):

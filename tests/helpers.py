@@ -1,0 +1,40 @@
+"""Paths and small readers the harness's own tests share (tests/ is on sys.path through tests/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+MANIFESTS = ROOT / "manifests"
+KIND_OVERLAY = MANIFESTS / "overlays" / "kind"
+SUITES = ROOT / "suites" / "gate1"
+
+
+def read_report(html: Path) -> dict[str, Any]:
+    """The gate1.json written beside a gate1.html report."""
+    return json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+def criterion(report: dict[str, Any], criterion_id: str) -> dict[str, Any]:
+    """One criterion's entry of a gate1.json report."""
+    return next(c for c in report["criteria"] if c["id"] == criterion_id)
+
+
+def run_suite(
+    pytester: pytest.Pytester, suite: Path, *args: str, subprocess: bool = False, copy: bool = True
+) -> tuple[pytest.RunResult, dict[str, Any]]:
+    """Run one Gate 1 suite file from pytester's folder (copied there, or in place when it reads files beside it),
+    its report under pytester.path/reports; gives the run and its gate1.json ({} when none was written)."""
+    if copy:
+        shutil.copy(suite, pytester.path / suite.name)
+    html = pytester.path / "reports" / "gate1.html"
+    argv = [suite.name if copy else str(suite), f"--rootdir={pytester.path}", "-p", "no:cacheprovider", "-rs"]
+    argv += [f"--gate1-report={html}", *args]
+    result = pytester.runpytest_subprocess(*argv, timeout=600) if subprocess else pytester.runpytest(*argv)
+    return result, read_report(html) if html.with_suffix(".json").exists() else {}
