@@ -22,7 +22,8 @@ FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<info>.*)$")
 SHELL_LANGUAGES = {"sh", "bash", "shell"}
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<target>[^)\s]+)\)")
 # Paths the docs name in backticks that must exist in the checkout; outputs (reports/) are not checked.
-REPO_PATH = re.compile(r"`(?P<path>(?:dbc_validate|suites|fixtures|manifests|tests|benchmarks|images|scripts|docs)/[^`\s]*)`")
+TOP_FOLDERS = "dbc_validate|suites|fixtures|manifests|tests|benchmarks|images|scripts|docs"
+REPO_PATH = re.compile(rf"`(?P<path>(?:{TOP_FOLDERS})/[^`\s]*)`")
 PLACEHOLDER = re.compile(r"[<>*${}|]|\.\.\.")
 # Not copied into the sandbox: the installed package is used, outputs and caches start empty.
 NOT_COPIED = (".git", ".tox", ".venv*", "reports", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache")
