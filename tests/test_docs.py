@@ -106,7 +106,7 @@ def tree(root: Path) -> set[str]:
 
 def test_runnable_markers_are_recognised_both_ways():
     text = (
-        "intro\n\n<!-- runnable expect=\"hello\" -->\n```sh\necho hello\n```\n\n"
+        'intro\n\n<!-- runnable expect="hello" -->\n```sh\necho hello\n```\n\n'
         "```sh\necho not marked\n```\n\n```python runnable\nprint(1)\n```\n\n"
         "<!-- runnable -->\nprose in between cancels the marker\n```sh\necho no\n```\n"
     )
