@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from dbc_validate.capabilities import TARGET_NAMES
 from dbc_validate.cli import plan_command
 from dbc_validate.manifests.overlays import DEFAULT_OVERLAYS, default_manifests
-from dbc_validate.targets.base import TARGET_NAMES
 
 
 def test_every_target_has_a_default_overlay():
