@@ -43,7 +43,8 @@ def test_an_unrelated_project_is_untouched_by_bad_dbc_variables(project, monkeyp
     result = project.runpytest()
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=1)
-    assert "dbc_validate" not in result.stdout.str() + result.stderr.str()
+    # The plugin speaks as "dbc_validate: ..."; pytester's in-process rewrite warning names the module, not that.
+    assert "dbc_validate:" not in result.stdout.str() + result.stderr.str()
     assert not (project.path / "reports").exists()
 
 

@@ -158,13 +158,13 @@ def test_the_cjk_split_and_soak_suites_now_run_on_cluster_targets(capsys):
 @pytest.mark.parametrize(("tool", "cli_class"), [("kind", "KindCli"), ("k3d", "K3dCli")])
 def test_plan_prints_the_create_load_and_delete_commands_the_lifecycle_runs(capsys, monkeypatch, tool, cli_class):
     from dbc_validate.cluster import lifecycle
-    from dbc_validate.cluster.pins import load_pins
+    from dbc_validate.cluster.pins import cluster_config_path, load_pins
 
     ran: list[str] = []
     monkeypatch.setattr(lifecycle, "run_tool", lambda argv, **_: ran.append(shlex.join(argv)) or "")
-    pin = load_pins(ROOT).clusters[tool]
+    pin = load_pins().clusters[tool]
     cli = getattr(lifecycle, cli_class)("ci", tool)
-    cli.create(ROOT / pin.config, pin.node_image)
+    cli.create(cluster_config_path(pin), pin.node_image)
     cli.load_image("dirtbikechina/postgres:15-cjk")
     cli.delete()
     assert main(["plan", "--target", tool, "--manifests", str(MANIFEST_SET), "--cluster-name", "ci"]) == 0
