@@ -38,11 +38,13 @@ LAB_FILES = frozenset(
 )
 # Fixtures that start a PostgreSQL: a test using one is a lab test wherever it lives.
 LAB_FIXTURES = frozenset({"stock_parser_database", "postgres_without_cjk"})
-# Pure tests that still take seconds each (a pytest subprocess): `-m "not lab and not slow"` leaves them out.
-SLOW_TESTS = frozenset(
+# Tests that run a real program beside pytest for seconds (a pytest subprocess, pip building a wheel): lab
+# tests too, so `pytest tests -m "not lab"` stays the quick, in-process set.
+PROGRAM_TESTS = frozenset(
     {
         "cluster/test_cluster_targets.py::test_gate1_on_a_machine_without_docker_fails_fast_in_one_line",
         "test_plugin.py::test_the_report_is_written_when_the_run_is_interrupted",
+        "cli/test_wheel_install.py::test_the_wheel_analyzes_a_manifest_set_from_another_directory",
     }
 )
 TESTS = Path(__file__).parent
@@ -53,10 +55,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if not item.path.is_relative_to(TESTS):
             continue
         relative = item.path.relative_to(TESTS).as_posix()
-        if relative in LAB_FILES or LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
+        name = item.originalname if isinstance(item, pytest.Function) else item.name
+        if (
+            relative in LAB_FILES
+            or LAB_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or f"{relative}::{name}" in PROGRAM_TESTS
+        ):
             item.add_marker(pytest.mark.lab)
-            item.add_marker(pytest.mark.slow)
-        elif f"{relative}::{item.originalname if isinstance(item, pytest.Function) else item.name}" in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
 
 

@@ -123,7 +123,7 @@ def test_the_lab_capability_is_bootstrapped_from_the_manifest_set_and_removed(
         root=tmp_path,
         target="local",
         manifests=real_manifest_set,
-        options={"--postgres-bin": str(postgres_without_cjk.bindir)},
+        postgres_bin=postgres_without_cjk.bindir,
     )
     target = LocalTarget(settings, messages.append)
     with ExitStack() as stack:
