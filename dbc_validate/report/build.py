@@ -89,6 +89,7 @@ def criterion_json(result: CriterionResult) -> dict[str, Any]:
         "status": result.status.value,
         "scope": result.scope.value if result.scope else None,
         "meets_gate": result.meets_gate,
+        "short_of": list(result.short_of),
         "threshold": c.threshold.describe() if c.threshold else None,
         "measured": dict(result.measured),
         "tests": list(result.tests),
