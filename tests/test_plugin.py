@@ -109,6 +109,32 @@ def test_a_missing_capability_skips_with_a_reason_and_gives_not_run(gate1_projec
     assert "--target kind" in nodes["reason"]
 
 
+def test_a_provider_that_fails_while_providing_is_an_error_never_a_skip(gate1_project):
+    gate1_project.makeconftest(
+        """
+        import pytest
+
+        from dbc_validate.errors import InputError
+        from dbc_validate.targets.local import LocalTarget
+
+        def refuse(self, stack):
+            raise InputError("container postgres:16 did not start", "check --postgres-image")
+
+        @pytest.fixture(autouse=True, scope="session")
+        def _refusing_postgres():
+            with pytest.MonkeyPatch.context() as patch:  # undone at the end: pytester runs in this process
+                patch.setattr(LocalTarget, "_postgres", refuse)
+                yield
+        """
+    )
+    add_check(gate1_project, "databases.cnpg_healthy", fixtures="postgres")
+    result = gate1_project.runpytest_inprocess("--target", "local")
+    result.assert_outcomes(errors=1)
+    cnpg = criterion(report_of(gate1_project), "databases.cnpg_healthy")
+    assert cnpg["status"] == "ERROR"
+    assert "postgres could not be provided: container postgres:16 did not start" in cnpg["reason"]
+
+
 def test_an_unknown_criterion_id_is_a_collection_error_naming_valid_ids(gate1_project):
     add_check(gate1_project, "security.non_rot")
     result = gate1_project.runpytest()
