@@ -198,6 +198,7 @@ class Gate1Reporter:
             record = self.state.records.get(item.nodeid)
             if record is not None:
                 record.message = "deselected (-k/-m); run the whole suite to include it"
+                record.deselected = True
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.state.records or session.config.option.collectonly:

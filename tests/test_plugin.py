@@ -77,10 +77,12 @@ def test_report_lists_every_catalog_criterion_in_order_and_is_incomplete_without
         "started",
         "finished",
         "harness_version",
+        "partial",
         "manifests",
         "criteria",
         "measurements",
     }
+    assert report["partial"] is None  # nothing deselected: a full run
     non_root = criterion(report, "security.non_root")
     assert non_root["status"] == "PASSED_BELOW_GATE" and non_root["scope"] == "static" and not non_root["meets_gate"]
     assert non_root["measured"] == {"objects": 2}
@@ -163,6 +165,11 @@ def test_deselected_tests_leave_their_criterion_not_run(gate1_project):
     assert criterion(report, "security.rbac")["status"] == "PASSED_BELOW_GATE"
     non_root = criterion(report, "security.non_root")
     assert non_root["status"] == "NOT_RUN" and "deselected" in non_root["reason"]
+    assert report["partial"] == {"selected": 1, "of": len(IDS)}
+    html = (gate1_project.path / "reports" / "gate1.html").read_text()
+    assert f"partial run: {len(IDS) - 1} of {len(IDS)} criteria not selected" in html
+    gate1_project.runpytest().assert_outcomes(passed=2)
+    assert report_of(gate1_project)["partial"] is None
 
 
 def test_the_report_is_written_when_the_run_is_interrupted(gate1_project):
