@@ -198,6 +198,7 @@ class Gate1Reporter:
             record = self.state.records.get(item.nodeid)
             if record is not None:
                 record.message = "deselected (-k/-m); run the whole suite to include it"
+                record.deselected = True
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.state.records or session.config.option.collectonly:
@@ -273,9 +274,10 @@ def _capability_fixture(capability: Capability) -> Any:
             state.aborted_by_input = str(exc)
             pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
         except InputError as exc:
-            pytest.skip(f"{capability.value} unavailable: {exc}")
+            # The target offers the capability but failed to provide it: an ERROR of the test, never a skip.
+            pytest.fail(f"{capability.value} could not be provided: {exc}", pytrace=False)
 
-    provide.__doc__ = f"Capability {capability.value!r} of the selected target (skips when not offered)."
+    provide.__doc__ = f"Capability {capability.value!r} of the selected target (skips only when not offered)."
     return pytest.fixture(scope="session", name=capability.value)(provide)
 
 

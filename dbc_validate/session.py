@@ -39,6 +39,7 @@ class TestRecord:
     outcome: Outcome = Outcome.NOT_RUN
     message: str = "not run"
     duration_s: float = 0.0
+    deselected: bool = False  # by -k/-m: the run is partial
 
 
 @dataclass
@@ -94,6 +95,14 @@ class Gate1Session:
             for r in self.records.values()
         ]
 
+    def partial(self) -> dict[str, int] | None:
+        """How many catalog criteria the run selected, when -k/-m deselected some tests (None: a full run)."""
+        if not any(r.deselected for r in self.records.values()):
+            return None
+        selected = {c for r in self.records.values() if not r.deselected for c in r.criteria}
+        catalog = [c.id for c in self.settings.catalog]
+        return {"selected": sum(1 for c in catalog if c in selected), "of": len(catalog)}
+
     def report(self) -> dict[str, Any]:
         target = self.target
         manifests = target.manifests_path
@@ -112,5 +121,6 @@ class Gate1Session:
             manifests_git_sha=git.sha,
             manifests_dirty=git.dirty,
             notes=[f"target {target.name}: {self.choice.why}", *self.notes],
+            partial=self.partial(),
         )
         return build_report(self.settings.catalog, self.results(), self.evidence, run)

@@ -77,12 +77,14 @@ def test_report_lists_every_catalog_criterion_in_order_and_is_incomplete_without
         "started",
         "finished",
         "harness_version",
+        "partial",
         "manifests",
         "criteria",
         "measurements",
     }
+    assert report["partial"] is None  # nothing deselected: a full run
     non_root = criterion(report, "security.non_root")
-    assert non_root["status"] == "PASS" and non_root["scope"] == "static" and not non_root["meets_gate"]
+    assert non_root["status"] == "PASSED_BELOW_GATE" and non_root["scope"] == "static" and not non_root["meets_gate"]
     assert non_root["measured"] == {"objects": 2}
     assert criterion(report, "databases.failover")["status"] == "NOT_COVERED"
     assert report["verdict"] == "INCOMPLETE"
@@ -107,6 +109,32 @@ def test_a_missing_capability_skips_with_a_reason_and_gives_not_run(gate1_projec
     assert nodes["status"] == "NOT_RUN"
     assert "does not offer capability 'cluster'" in nodes["reason"]
     assert "--target kind" in nodes["reason"]
+
+
+def test_a_provider_that_fails_while_providing_is_an_error_never_a_skip(gate1_project):
+    gate1_project.makeconftest(
+        """
+        import pytest
+
+        from dbc_validate.errors import InputError
+        from dbc_validate.targets.local import LocalTarget
+
+        def refuse(self, stack):
+            raise InputError("container postgres:16 did not start", "check --postgres-image")
+
+        @pytest.fixture(autouse=True, scope="session")
+        def _refusing_postgres():
+            with pytest.MonkeyPatch.context() as patch:  # undone at the end: pytester runs in this process
+                patch.setattr(LocalTarget, "_postgres", refuse)
+                yield
+        """
+    )
+    add_check(gate1_project, "databases.cnpg_healthy", fixtures="postgres")
+    result = gate1_project.runpytest_inprocess("--target", "local")
+    result.assert_outcomes(errors=1)
+    cnpg = criterion(report_of(gate1_project), "databases.cnpg_healthy")
+    assert cnpg["status"] == "ERROR"
+    assert "postgres could not be provided: container postgres:16 did not start" in cnpg["reason"]
 
 
 def test_an_unknown_criterion_id_is_a_collection_error_naming_valid_ids(gate1_project):
@@ -134,9 +162,14 @@ def test_deselected_tests_leave_their_criterion_not_run(gate1_project):
     )
     gate1_project.runpytest("-k", "rbac").assert_outcomes(passed=1, deselected=1)
     report = report_of(gate1_project)
-    assert criterion(report, "security.rbac")["status"] == "PASS"
+    assert criterion(report, "security.rbac")["status"] == "PASSED_BELOW_GATE"
     non_root = criterion(report, "security.non_root")
     assert non_root["status"] == "NOT_RUN" and "deselected" in non_root["reason"]
+    assert report["partial"] == {"selected": 1, "of": len(IDS)}
+    html = (gate1_project.path / "reports" / "gate1.html").read_text()
+    assert f"partial run: {len(IDS) - 1} of {len(IDS)} criteria not selected" in html
+    gate1_project.runpytest().assert_outcomes(passed=2)
+    assert report_of(gate1_project)["partial"] is None
 
 
 def test_the_report_is_written_when_the_run_is_interrupted(gate1_project):

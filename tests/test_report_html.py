@@ -95,3 +95,15 @@ def test_the_cli_rejects_a_json_that_is_not_a_report(tmp_path: Path, capsys) -> 
     bogus.write_text(json.dumps({"verdict": "GO"}))
     assert cli_main(["report", str(bogus)]) == 2
     assert "lacks target" in capsys.readouterr().err
+
+
+def test_a_pass_below_the_gate_is_not_green_and_says_what_is_short() -> None:
+    tests = [TestResult("suites/gate1/t.py::test_a", ("security.rbac",), Outcome.PASSED, Scope.LOCAL)]
+    report = build_report(CATALOG, tests, {}, RunInfo("local", "local", "s", "f", "0"))
+    rbac = next(c for c in report["criteria"] if c["id"] == "security.rbac")
+    assert rbac["status"] == "PASSED_BELOW_GATE" and rbac["short_of"] == ["local only"]
+    html = render_html(report)
+    row = html[html.index('id="security.rbac"') :].split("</tr>")[0]
+    assert 'class="badge s-PASSED_BELOW_GATE"' in row and "short: local only" in row
+    css_rule = re.search(r"\.s-PASSED_BELOW_GATE \{ background: var\(--(\w+)\)", html)
+    assert css_rule is not None and css_rule.group(1) != "go"

@@ -57,10 +57,16 @@ def test_only_skips_give_not_run_with_the_skip_reasons() -> None:
 
 def test_a_pass_below_the_required_scope_does_not_meet_the_gate() -> None:
     judged = judge_criterion(NON_ROOT, [result(Outcome.PASSED, Scope.LOCAL)])
-    assert judged.status is Status.PASS
+    assert judged.status is Status.PASSED_BELOW_GATE
     assert judged.scope is Scope.LOCAL
     assert not judged.meets_gate
     assert "requires cluster" in judged.reason
+    assert judged.short_of == ("local only",)
+
+
+def test_a_pass_at_cluster_scope_is_a_plain_pass() -> None:
+    judged = judge_criterion(NON_ROOT, [result(Outcome.PASSED)])
+    assert judged.status is Status.PASS and judged.meets_gate and judged.short_of == ()
 
 
 def test_the_scope_is_the_strongest_among_tests_that_ran() -> None:
@@ -77,18 +83,19 @@ def test_the_scope_is_the_strongest_among_tests_that_ran() -> None:
 
 def test_a_skipped_cluster_test_keeps_a_passing_criterion_from_the_gate() -> None:
     judged = judge_criterion(NON_ROOT, [result(Outcome.PASSED, name="a"), result(Outcome.SKIPPED, name="b")])
-    assert judged.status is Status.PASS
+    assert judged.status is Status.PASSED_BELOW_GATE
     assert not judged.meets_gate
+    assert judged.short_of == ("1 cluster test(s) not run",)
 
 
 def test_a_threshold_criterion_needs_a_reported_threshold_verdict() -> None:
     unreported = judge_criterion(FAILOVER, [result(Outcome.PASSED, criterion=FAILOVER.id)])
-    assert not unreported.meets_gate
+    assert not unreported.meets_gate and unreported.status is Status.PASSED_BELOW_GATE
     met = judge_criterion(
         FAILOVER,
         [result(Outcome.PASSED, criterion=FAILOVER.id, thresholds=(ThresholdVerdict(FAILOVER.id, True, "12 s"),))],
     )
-    assert met.meets_gate
+    assert met.meets_gate and met.status is Status.PASS
     missed = judge_criterion(
         FAILOVER,
         [
@@ -99,8 +106,8 @@ def test_a_threshold_criterion_needs_a_reported_threshold_verdict() -> None:
             )
         ],
     )
-    assert missed.status is Status.PASS and not missed.meets_gate
-    assert "covered 60 s" in missed.reason
+    assert missed.status is Status.PASSED_BELOW_GATE and not missed.meets_gate
+    assert "covered 60 s" in missed.reason and missed.short_of == ("covered 60 s",)
 
 
 def test_a_threshold_met_only_at_local_scope_does_not_count() -> None:
@@ -115,7 +122,25 @@ def test_a_threshold_met_only_at_local_scope_does_not_count() -> None:
             )
         ],
     )
-    assert not judged.meets_gate
+    assert not judged.meets_gate and judged.status is Status.PASSED_BELOW_GATE
+
+
+def test_a_short_soak_names_its_coverage_in_the_status() -> None:
+    soak = by_id("stability.soak")
+    judged = judge_criterion(
+        soak,
+        [
+            result(
+                Outcome.PASSED,
+                Scope.LOCAL,
+                criterion=soak.id,
+                thresholds=(ThresholdVerdict(soak.id, False, "covered time 1m00s of 48 h (0.03 %)"),),
+            )
+        ],
+    )
+    assert judged.status is Status.PASSED_BELOW_GATE
+    assert judged.short_of == ("local only", "covered time 1m00s of 48 h (0.03 %)")
+    assert missing_for_go([judged])[0].startswith("stability.soak: PASSED_BELOW_GATE (local only; covered time 1m00s")
 
 
 # ---- properties over whole catalogs --------------------------------------------------------------------
@@ -213,10 +238,17 @@ def test_go_if_and_only_if_every_criterion_meets_the_gate(results: list[TestResu
 def test_skips_never_count_as_pass(results: list[TestResult]) -> None:
     for judged in judge_all(results):
         mine = [r for r in results if judged.criterion.id in r.criteria]
-        if judged.status is Status.PASS:
+        if judged.status in (Status.PASS, Status.PASSED_BELOW_GATE):
             assert any(r.outcome is Outcome.PASSED for r in mine)
         if mine and all(r.outcome in (Outcome.SKIPPED, Outcome.NOT_RUN) for r in mine):
             assert judged.status is Status.NOT_RUN
+
+
+@given(gate1_results)
+def test_pass_means_exactly_meets_the_gate(results: list[TestResult]) -> None:
+    for judged in judge_all(results):
+        assert (judged.status is Status.PASS) == judged.meets_gate
+        assert (judged.status is Status.PASSED_BELOW_GATE) == bool(judged.short_of)
 
 
 @given(gate1_results)
@@ -254,7 +286,7 @@ def test_missing_for_go_lists_failures_first() -> None:
     )
     lines = missing_for_go(judged)
     assert lines[0].startswith("stability.soak: FAIL")
-    assert lines[1].startswith("infrastructure.nodes_ready: PASS")
+    assert lines[1].startswith("infrastructure.nodes_ready: PASSED_BELOW_GATE (local only)")
 
 
 def test_a_missed_threshold_is_reported_even_below_the_required_scope() -> None:

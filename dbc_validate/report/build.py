@@ -42,6 +42,7 @@ class RunInfo:
     manifests_git_sha: str | None = None
     manifests_dirty: bool | None = None
     notes: Sequence[str] = ()  # run-level remarks (target choice, interruption)
+    partial: Mapping[str, int] | None = None  # {"selected": N, "of": M} when -k/-m deselected criteria
 
 
 def _measured_for(
@@ -89,6 +90,7 @@ def criterion_json(result: CriterionResult) -> dict[str, Any]:
         "status": result.status.value,
         "scope": result.scope.value if result.scope else None,
         "meets_gate": result.meets_gate,
+        "short_of": list(result.short_of),
         "threshold": c.threshold.describe() if c.threshold else None,
         "measured": dict(result.measured),
         "tests": list(result.tests),
@@ -107,6 +109,7 @@ def build_report(
         "started": run.started,
         "finished": run.finished,
         "harness_version": run.harness_version,
+        "partial": dict(run.partial) if run.partial else None,
         "manifests": {"path": run.manifests_path, "git_sha": run.manifests_git_sha, "dirty": run.manifests_dirty},
         "criteria": [criterion_json(r) for r in results],
         "measurements": {

@@ -1,4 +1,8 @@
-"""Pure rules from test outcomes to criterion statuses and the Gate 1 verdict. A skip is never a pass."""
+"""Pure rules from test outcomes to criterion statuses and the Gate 1 verdict.
+
+A skip is never a pass, and PASS means "meets Gate 1": tests that passed on evidence short of the gate
+(scope or threshold) give PASSED_BELOW_GATE, which names what is short.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ class Outcome(StrEnum):
 
 
 class Status(StrEnum):
-    PASS = "PASS"
+    PASS = "PASS"  # meets Gate 1: cluster scope, threshold met
+    PASSED_BELOW_GATE = "PASSED_BELOW_GATE"  # tests passed, but scope or threshold falls short of Gate 1
     FAIL = "FAIL"
     ERROR = "ERROR"
     NOT_RUN = "NOT_RUN"
@@ -59,6 +64,15 @@ class CriterionResult:
     tests: tuple[str, ...]
     reason: str
     measured: Mapping[str, Any] = field(default_factory=dict)
+    short_of: tuple[str, ...] = ()  # compact phrases of what falls short of the gate: "local only", "1m00s of 48 h"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One reason a passing criterion does not meet the gate: a compact phrase and the full sentence."""
+
+    short: str
+    detail: str
 
 
 def _short(nodeid: str) -> str:
@@ -77,26 +91,37 @@ def _listing(tests: Sequence[TestResult]) -> str:
     return "; ".join(f"{', '.join(names)}: {message}" for message, names in by_message.items())
 
 
-def _gate_gaps(criterion: Criterion, tests: Sequence[TestResult], scope: Scope | None) -> list[str]:
+def _gate_gaps(criterion: Criterion, tests: Sequence[TestResult], scope: Scope | None) -> list[Gap]:
     """Why a passing criterion still does not meet the gate (empty list when it does)."""
     required = criterion.required_scope
     gaps = []
     if not reaches(scope, required):
-        gaps.append(f"evidence is {scope.value if scope else 'unscoped'}; Gate 1 requires {required.value} scope")
+        reached = scope.value if scope else "unscoped"
+        gaps.append(Gap(f"{reached} only", f"evidence is {reached}; Gate 1 requires {required.value} scope"))
     unproven = [t for t in tests if t.outcome not in RAN and reaches(t.scope, required)]
     if unproven:
-        gaps.append(f"{len(unproven)} test(s) at {required.value} scope did not run: {_listing(unproven)}")
+        gaps.append(
+            Gap(
+                f"{len(unproven)} {required.value} test(s) not run",
+                f"{len(unproven)} test(s) at {required.value} scope did not run: {_listing(unproven)}",
+            )
+        )
     if criterion.threshold is not None:
         ran = [t for t in tests if t.outcome in RAN]
         missed = [v.detail for t in ran for v in t.thresholds if v.criterion == criterion.id and not v.met]
         if missed:
             # Shown at any scope: a release manager wants "covered 60 s of 48 h" even when scope already blocks.
-            gaps.append("threshold not met: " + "; ".join(missed))
+            gaps.append(Gap("; ".join(missed), "threshold not met: " + "; ".join(missed)))
         reported_at_scope = [
             v for t in ran if reaches(t.scope, required) for v in t.thresholds if v.criterion == criterion.id
         ]
         if not reported_at_scope and reaches(scope, required):
-            gaps.append(f"no test at {required.value} scope reported the threshold ({criterion.threshold.describe()})")
+            gaps.append(
+                Gap(
+                    "threshold not reported",
+                    f"no test at {required.value} scope reported the threshold ({criterion.threshold.describe()})",
+                )
+            )
     return gaps
 
 
@@ -123,11 +148,12 @@ def judge_criterion(
         return CriterionResult(criterion, Status.NOT_RUN, None, False, nodeids, "not run: " + _listing(mine), measured)
     gaps = _gate_gaps(criterion, mine, scope)
     skipped = [t for t in mine if t.outcome not in RAN]
-    notes = list(gaps)
-    if skipped and not any("did not run" in g for g in gaps):
+    notes = [g.detail for g in gaps]
+    if skipped and not any(reaches(t.scope, criterion.required_scope) for t in skipped):
         notes.append(f"also not run: {_listing(skipped)}")
     reason = "; ".join(notes) if notes else f"{len(ran)} test(s) passed at {scope.value if scope else '?'} scope"
-    return CriterionResult(criterion, Status.PASS, scope, not gaps, nodeids, reason, measured)
+    status = Status.PASSED_BELOW_GATE if gaps else Status.PASS
+    return CriterionResult(criterion, status, scope, not gaps, nodeids, reason, measured, tuple(g.short for g in gaps))
 
 
 def overall_verdict(results: Sequence[CriterionResult]) -> Verdict:
@@ -138,10 +164,24 @@ def overall_verdict(results: Sequence[CriterionResult]) -> Verdict:
     return Verdict.INCOMPLETE
 
 
-_URGENCY = {Status.FAIL: 0, Status.ERROR: 0, Status.PASS: 1, Status.NOT_RUN: 2, Status.NOT_COVERED: 3}
+_URGENCY = {
+    Status.FAIL: 0,
+    Status.ERROR: 0,
+    Status.PASS: 1,
+    Status.PASSED_BELOW_GATE: 1,
+    Status.NOT_RUN: 2,
+    Status.NOT_COVERED: 3,
+}
+
+
+def status_label(result: CriterionResult) -> str:
+    """The status with what falls short, e.g. "PASSED_BELOW_GATE (local only)"."""
+    if result.short_of:
+        return f"{result.status.value} ({'; '.join(result.short_of)})"
+    return result.status.value
 
 
 def missing_for_go(results: Sequence[CriterionResult]) -> list[str]:
     """One line per criterion that keeps the verdict from GO: failures first, then catalog order."""
     blocking = sorted((r for r in results if not r.meets_gate), key=lambda r: _URGENCY[r.status])
-    return [f"{r.criterion.id}: {r.status.value} — {r.reason}" for r in blocking]
+    return [f"{r.criterion.id}: {status_label(r)} — {r.reason}" for r in blocking]

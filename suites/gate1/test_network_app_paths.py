@@ -21,6 +21,8 @@ def test_app_paths_are_allowed_or_denied_exactly_as_the_truth_table_says(manifes
     table = gate1_settings.app_paths  # validated when the settings were resolved: an existing file
     paths = parse_app_paths(yaml.safe_load(table.read_text(encoding="utf-8")), str(table))
     verdicts = judge_app_paths(build_model(manifest_set), paths)
+    if not verdicts:
+        pytest.skip(f"nothing to check: {table.name} lists no app path")
     wrong = [v for v in verdicts if not v.agrees]
     gate1_evidence.measure("app_paths_checked", len(verdicts))
     gate1_evidence.measure("app_paths_must_allow", sum(p.allowed for p in paths))

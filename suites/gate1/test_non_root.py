@@ -26,6 +26,8 @@ def test_every_container_is_declared_non_root_under_pss_restricted(manifest_set,
 
 def test_every_workload_namespace_enforces_pss_restricted(manifest_set, gate1_evidence):
     result = analyze(manifest_set)
+    if not result.summary["namespaces"]:
+        pytest.skip("nothing to check: the set has no namespace with workloads")
     problems = result.of_category("namespace", severity=Severity.ERROR)
     for note in result.warnings("namespace"):
         gate1_evidence.note(note)

@@ -46,6 +46,13 @@ def test_two_servers_down_lose_quorum_and_a_failing_etcd_check_counts():
     assert not quorum_verdict(all_up, [], "[-]etcd failed: reason withheld").has_quorum
 
 
+def test_a_failed_readyz_call_never_counts_as_healthy():
+    nodes = objs("nodes", "k3s_server_1", "k3s_server_2")
+    assert quorum_verdict(nodes, [], "[+]etcd ok").has_quorum
+    unknown = quorum_verdict(nodes, [], None)
+    assert not unknown.has_quorum and "/readyz could not be read" in unknown.reason
+
+
 def test_bound_claims_through_the_expected_class_pass():
     classes = objs("storage", "class_standard_default", "class_longhorn")
     pvcs = objs("storage", "pvc_bound_default_class", "pvc_bound_no_class")

@@ -68,6 +68,7 @@ def quorum_verdict(nodes: Sequence[Obj], etcd_pods: Sequence[Obj], readyz: str |
     Members are etcd static pods (kubeadm/kind, label component=etcd) when there are any, else the
     k3s servers labelled with the etcd role, else the control-plane nodes. A member is healthy when its
     pod (or node) is Ready; the API server's `/readyz?verbose` line `[+]etcd ok` is required as well.
+    `readyz` None means the call failed: etcd's health is unknown, and unknown is never healthy.
     """
     if etcd_pods:
         members, healthy = len(etcd_pods), sum(1 for p in etcd_pods if is_ready(p))
@@ -81,10 +82,12 @@ def quorum_verdict(nodes: Sequence[Obj], etcd_pods: Sequence[Obj], readyz: str |
         return QuorumVerdict(
             False, members, healthy, f"{members} control-plane member ({source}): a single server has no quorum"
         )
-    etcd_ok = readyz is None or "[+]etcd ok" in readyz
+    etcd_ok = readyz is not None and "[+]etcd ok" in readyz
     if not etcd_ok:
         healthy = min(healthy, members // 2)
-    reason = f"{healthy}/{members} {source} healthy" + ("" if etcd_ok else "; /readyz does not report [+]etcd ok")
+    unknown = "/readyz could not be read: etcd health unknown"
+    problem = unknown if readyz is None else "/readyz does not report [+]etcd ok"
+    reason = f"{healthy}/{members} {source} healthy" + ("" if etcd_ok else f"; {problem}")
     return QuorumVerdict(True, members, healthy, reason)
 
 
