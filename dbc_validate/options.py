@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,36 @@ def _existing(kind: str) -> Parse:
         return path
 
     return parse
+
+
+def _blocked_output(path: Path) -> str | None:
+    """Why a file cannot be written at `path` (checked before any test runs), or None. Creating and removing a
+    probe file in the nearest existing folder is the only test that /proc, read-only mounts and immutable folders
+    all answer truthfully (root passes os.access everywhere)."""
+    if path.is_dir():
+        return "is a folder"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "is not writable"
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"is under {folder}, which is a file, not a folder"
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".dbc-write-probe-"):
+            pass
+    except OSError as exc:
+        return f"cannot be written: {folder} refuses new files ({exc.strerror})"
+    return None
+
+
+def _writable_output(raw: str, root: Path) -> Path:
+    path = _path(raw, root)
+    problem = _blocked_output(path)
+    if problem is not None:
+        where = "" if str(path) == raw else f" ({path})"
+        raise ValueError(f"{problem}{where}")
+    return path
 
 
 def _first_path(raw: str, root: Path) -> Path:
@@ -144,7 +175,8 @@ SPECS: tuple[OptionSpec, ...] = (
         "--gate1-report",
         "report_html",
         "where to write the Gate 1 HTML report; the JSON goes beside it",
-        _path,
+        _writable_output,
+        "pass --gate1-report with a path in a folder you can write to",
         default="reports/gate1.html",
     ),
     OptionSpec(

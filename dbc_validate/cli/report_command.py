@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from dbc_validate.errors import InputError
-from dbc_validate.report.build import TOP_LEVEL_KEYS
 from dbc_validate.report.html import render_html
+from dbc_validate.report.input_check import report_problem
 
 
 def register(subparsers: Any) -> None:
@@ -24,12 +24,22 @@ def run(args: argparse.Namespace) -> int:
         report = json.loads(args.json.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read {args.json}: {exc.strerror}", "pass the path of a gate1.json") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{args.json} is not UTF-8 text", "pass a gate1.json written by dbc_validate") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{args.json} is not JSON (line {exc.lineno}: {exc.msg})", "pass a gate1.json") from None
-    missing = [key for key in TOP_LEVEL_KEYS if key not in report]
-    if missing:
-        raise InputError(f"{args.json} lacks {', '.join(missing)}", "pass a gate1.json written by dbc_validate")
+    problem = report_problem(report)
+    if problem is not None:
+        raise InputError(f"{args.json} {problem}", "pass a gate1.json written by dbc_validate")
     out = args.html or args.json.with_suffix(".html")
-    out.write_text(render_html(report), encoding="utf-8")
+    try:
+        html = render_html(report)
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        # The shape check covers what the page needs first; a deeper wrong type (in the evidence) ends here.
+        raise InputError(
+            f"{args.json} has a value of an unexpected type ({type(exc).__name__}: {exc})",
+            "pass a gate1.json written by dbc_validate",
+        ) from None
+    out.write_text(html, encoding="utf-8")
     print(f"{out} ({report['verdict']})")
     return 0

@@ -137,5 +137,12 @@ def build_set(rendered: Rendered) -> ManifestSet:
 
 
 def load_manifest_set(path: Path) -> ManifestSet:
-    """Render and parse `path`; raises ManifestError (one line, with the fix) for unusable input."""
-    return build_set(render(path))
+    """Render and parse `path`; raises ManifestError (one line, with the fix) for unusable input, including a
+    set without any Kubernetes object (an empty file would otherwise pass every check)."""
+    manifests = build_set(render(path))
+    if not manifests.objects:
+        raise ManifestError(
+            f"no Kubernetes objects in {path}",
+            "point at YAML that declares Kubernetes objects (apiVersion, kind, metadata.name)",
+        )
+    return manifests

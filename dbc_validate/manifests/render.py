@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from dbc_validate.errors import ManifestError, MissingBinary
+from dbc_validate.manifests.bounded_yaml import check_node, node_budget
 from dbc_validate.tools.binaries import find_program
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -39,12 +40,17 @@ def is_kustomization(path: Path) -> bool:
 
 
 def parse_yaml_stream(text: str, origin: str) -> Iterator[Document]:
-    """Every non-empty document of `text`; malformed YAML raises ManifestError with file and line."""
+    """Every non-empty document of `text`; malformed YAML, duplicate keys and alias bombs raise ManifestError
+    with file and line (checked on the composed node graph, before anything is expanded)."""
     loader = _Loader(text)
+    budget = node_budget(len(text))
     try:
         while loader.check_node():
             node = loader.get_node()
             line = node.start_mark.line + 1 if node is not None else 0
+            problem = check_node(node, budget) if node is not None else None
+            if problem is not None:
+                raise ManifestError(f"{origin}:{problem.line}: {problem.problem}", problem.fix)
             data = loader.construct_document(node)
             if data is not None:
                 yield Document(data, f"{origin}:{line}")
@@ -60,9 +66,18 @@ def parse_yaml_stream(text: str, origin: str) -> Iterator[Document]:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file() and p.name not in KUSTOMIZATION_FILES
-    )
+    """YAML files under `folder`; a YAML name that is not a readable file (a symlink loop, a dangling link)
+    is named in a ManifestError rather than skipped in silence."""
+    candidates = sorted(p for p in folder.rglob("*") if p.suffix in YAML_SUFFIXES and p.name not in KUSTOMIZATION_FILES)
+    unusable = [p for p in candidates if not p.is_file() and (p.is_symlink() or not p.exists())]
+    if unusable:
+        more = f" and {len(unusable) - 5} more" if len(unusable) > 5 else ""
+        names = ", ".join(str(p) for p in unusable[:5]) + more
+        raise ManifestError(
+            f"cannot read {names} under {folder} (a symbolic link loop or a dangling link)",
+            "fix or remove those links",
+        )
+    return [p for p in candidates if p.is_file()]
 
 
 def kustomize(folder: Path, timeout_s: float = 120.0) -> str:
@@ -94,7 +109,7 @@ def render(path: Path) -> Rendered:
     if not path.exists():
         raise ManifestError(
             f"manifest path {path} does not exist",
-            "pass --manifests with a kustomization folder, a YAML file or a folder of YAML",
+            "give the path of a kustomization folder, a YAML file or a folder of YAML",
         )
     if is_kustomization(path):
         docs = tuple(parse_yaml_stream(kustomize(path), f"kustomize {path}"))
@@ -106,7 +121,7 @@ def render(path: Path) -> Rendered:
         if not files:
             raise ManifestError(
                 f"no YAML files (*.yaml, *.yml) under {path}",
-                "point --manifests at a kustomization folder or at YAML manifests",
+                "give the path of a kustomization folder or of YAML manifests",
             )
     docs: list[Document] = []
     for file in files:

@@ -31,6 +31,7 @@ def render_chart(title: str, series: Sequence[dict[str, Any]], width_in: float =
     matplotlib.use("svg", force=False)
     matplotlib.rcParams["svg.fonttype"] = "path"  # text drawn as paths: nothing in a label can become markup
     matplotlib.rcParams["svg.hashsalt"] = "dbc"  # deterministic ids
+    matplotlib.rcParams["text.parse_math"] = False  # labels are plain text, "$...$" is not mathtext
     from matplotlib.figure import Figure  # heavy: after the backend is chosen above
 
     fig = Figure(figsize=(width_in, height_in), dpi=96)

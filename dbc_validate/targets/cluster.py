@@ -61,6 +61,7 @@ def missing_prerequisites(
     which: Callable[[str], str | None],
     kubeconfig_exists: bool,
     with_observability: bool = False,
+    kubeconfig: Path | None = None,
 ) -> list[InputError]:
     """What keeps `target` from running on this machine (pure: probes are passed in)."""
     problems: list[InputError] = []
@@ -84,9 +85,13 @@ def missing_prerequisites(
         if with_observability and which("helm") is None:
             problems.append(MissingBinary("--with-observability needs the helm CLI, which is not on PATH", HELM_HINT))
     if target == "kubeconfig" and not kubeconfig_exists:
+        # A path that was given but is wrong is a different mistake from giving none: name it.
+        given = "none was found"
+        if kubeconfig is not None:
+            given = f"the kubeconfig {kubeconfig} {'is not a file' if kubeconfig.exists() else 'does not exist'}"
         problems.append(
             InputError(
-                "target kubeconfig needs a kubeconfig file and none was found",
+                f"target kubeconfig needs a kubeconfig file and {given}",
                 "pass --kubeconfig PATH or set KUBECONFIG",
             )
         )
@@ -152,7 +157,12 @@ class ClusterTarget(Target):
         kubeconfig = self.settings.kubeconfig
         engine = probe_container_engine() if self.name in ("kind", "k3d") else EngineProbe(None, False, "")
         problems = missing_prerequisites(
-            self.name, engine, shutil.which, kubeconfig is not None and kubeconfig.is_file(), self.with_observability
+            self.name,
+            engine,
+            shutil.which,
+            kubeconfig is not None and kubeconfig.is_file(),
+            self.with_observability,
+            kubeconfig,
         )
         if problems:
             raise combined(problems)
