@@ -1,0 +1,89 @@
+"""The harness's cluster code against the Kubernetes API test double (tests/cluster/double) through the real
+kubectl: kubectl wrapper behaviour, schema validation, and the kubeconfig target's live Gate 1 suites per scenario."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from double.fixture import DoubleLab, double_for
+from double.label import NOTE
+from helpers import ROOT
+
+from dbc_validate.cluster.kubectl import ClusterError, Kubectl, json_documents
+from dbc_validate.tools.binaries import find_program
+
+LIVE_SELECTION = "infrastructure or non_root_live"
+
+
+@pytest.fixture
+def empty_double(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DoubleLab]:
+    with double_for(None, tmp_path / "double") as lab:
+        for key, value in lab.env({}).items():
+            monkeypatch.setenv(key, value)  # kubectl run by Kubectl inherits HOME and its discovery cache
+        monkeypatch.delenv("KUBECONFIG", raising=False)
+        yield lab
+
+
+def kubectl_for(lab: DoubleLab) -> Kubectl:
+    return Kubectl(find_program("kubectl"), lab.kubeconfig)
+
+
+def review(verb: str, resource: str) -> dict:
+    attributes = {"namespace": "prod", "verb": verb, "resource": resource}
+    return {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {"user": "system:serviceaccount:prod:web", "resourceAttributes": attributes},
+    }
+
+
+def test_json_documents_reads_back_to_back_objects():
+    assert json_documents('{"a": 1}\n{"b": [2]}\n') == [{"a": 1}, {"b": [2]}]
+    assert json_documents("  ") == []
+
+
+def test_create_answers_every_review_of_a_batch(empty_double: DoubleLab):
+    # kubectl prints one object per created document: a batch of several used to fail with "Extra data".
+    empty_double.double.sar_answer = lambda spec: {"allowed": spec["resourceAttributes"]["verb"] == "get"}
+    answers = kubectl_for(empty_double).create([review("get", "pods"), review("list", "secrets")])
+    assert [a["kind"] for a in answers] == ["SubjectAccessReview", "SubjectAccessReview"]
+    assert [a["status"]["allowed"] for a in answers] == [True, False]
+    assert answers[1]["spec"]["resourceAttributes"]["resource"] == "secrets"
+
+
+def test_a_wrong_field_name_is_refused_by_the_schema(empty_double: DoubleLab):
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"containers": [{"name": "web", "image": "web:1", "securityContext": {"runAsNonroot": True}}]},
+    }
+    with pytest.raises(ClusterError, match="runAsNonroot"):
+        kubectl_for(empty_double).apply([pod])
+    pod["spec"]["containers"][0]["securityContext"] = {"runAsNonRoot": True}
+    kubectl_for(empty_double).apply([pod])
+    assert kubectl_for(empty_double).get("pod", "web", "default")["spec"]["containers"][0]["image"] == "web:1"
+
+
+def run_live_suites(scenario: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """The kubeconfig target's infrastructure and non-root live suites against a double running `scenario`."""
+    with double_for(scenario, tmp_path / "double") as lab:
+        report = tmp_path / "report" / "gate1.html"
+        argv = [sys.executable, "-m", "pytest", "suites/gate1", "-k", LIVE_SELECTION, "-p", "no:cacheprovider"]
+        argv += ["-p", "double.label", "--target", "kubeconfig", "--kubeconfig", str(lab.kubeconfig)]
+        argv += ["--gate1-report", str(report), "-rA", "-q"]
+        env = lab.env(dict(os.environ))
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+        done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    data = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
+    return done, data
+
+
+def outcomes(data: dict) -> dict[str, str]:
+    return {t["nodeid"].split("::")[-1]: t["outcome"] for t in data["tests"]}
