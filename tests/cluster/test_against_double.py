@@ -85,5 +85,47 @@ def run_live_suites(scenario: str, tmp_path: Path) -> tuple[subprocess.Completed
     return done, data
 
 
-def outcomes(data: dict) -> dict[str, str]:
-    return {t["nodeid"].split("::")[-1]: t["outcome"] for t in data["tests"]}
+def outcomes(data: dict) -> dict[str, tuple[str, str]]:
+    """Test function name -> (outcome, message) for the tests the run executed."""
+    tests = data["measurements"]["tests"].items()
+    return {
+        nodeid.split("::")[-1]: (t["outcome"], t["message"] or "") for nodeid, t in tests if t["outcome"] != "not_run"
+    }
+
+
+HEALTHY_LIVE = (
+    "test_every_node_is_ready_without_pressure",
+    "test_control_plane_keeps_etcd_quorum",
+    "test_every_claim_is_bound_through_the_expected_storage_class",
+    "test_every_running_container_has_a_non_zero_uid",
+)
+BROKEN = {
+    # scenario: (the one test it must fail, what its message must say)
+    "node_not_ready": ("test_every_node_is_ready_without_pressure", "Node/server-2: Ready=False (NodeStatusUnknown)"),
+    "etcd_quorum_lost": ("test_control_plane_keeps_etcd_quorum", "1/3"),
+    "root_container": ("test_every_running_container_has_a_non_zero_uid", "Pod/stage/web-0"),
+}
+
+
+@pytest.mark.slow
+def test_healthy_scenario_passes_the_infrastructure_and_non_root_live_tests(tmp_path: Path):
+    done, data = run_live_suites("healthy", tmp_path)
+    ran = {name: outcome for name, (outcome, _) in outcomes(data).items()}
+    assert ran == dict.fromkeys(HEALTHY_LIVE, "passed"), done.stdout[-3000:]
+    assert done.returncode == 0
+    assert NOTE in data["measurements"]["notes"]
+    assert data["target"]["versions"]["kubernetes"].endswith("-test-double")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", sorted(BROKEN))
+def test_a_broken_scenario_fails_its_own_test_and_no_other(scenario: str, tmp_path: Path):
+    failing, message = BROKEN[scenario]
+    done, data = run_live_suites(scenario, tmp_path)
+    ran = outcomes(data)
+    assert {name for name, (outcome, _) in ran.items() if outcome != "passed"} == {failing}, done.stdout[-3000:]
+    outcome, text = ran[failing]
+    assert outcome == "failed"
+    assert message in text, text
+    assert set(ran) == set(HEALTHY_LIVE)
+    assert NOTE in data["measurements"]["notes"]
