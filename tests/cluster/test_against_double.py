@@ -11,8 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from double.fixture import DoubleLab, double_for
+import yaml
+from double import scenario as scenarios
+from double.fixture import SCENARIOS, VALIDATE_VERSION, DoubleLab, double_for
 from double.label import NOTE
+from double.model import ApiError
+from double.store import Double
 from helpers import ROOT
 
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl, json_documents
@@ -129,3 +133,22 @@ def test_a_broken_scenario_fails_its_own_test_and_no_other(scenario: str, tmp_pa
     assert message in text, text
     assert set(ran) == set(HEALTHY_LIVE)
     assert NOTE in data["measurements"]["notes"]
+
+
+def test_a_scenario_object_with_a_wrong_field_name_is_refused(tmp_path: Path):
+    bad = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p", "namespace": "default"}}
+    bad["spec"] = {"containers": [{"name": "c", "image": "i", "securityContext": {"runAsNonroot": True}}]}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"objects": [bad]}))
+    with pytest.raises(ApiError, match="runAsNonroot"):
+        scenarios.install(scenarios.load(path), Double(validate_version=VALIDATE_VERSION))
+
+
+def test_an_extending_scenario_replaces_objects_by_identity_and_answers_exec_first():
+    scenario = scenarios.load(SCENARIOS / "root_container.yaml")
+    pods = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in scenario.objects if o["kind"] == "Pod"}
+    assert pods["stage", "web-0"]["spec"]["containers"][0]["image"] == "registry.example/web-root:1.0"
+    assert pods["prod", "web-0"]["spec"]["containers"][0]["image"] == "registry.example/web:1.0"
+    assert scenario.exec_handler("stage", "web-0", "web", ["id", "-u"])[1] == "0\n"
+    assert scenario.exec_handler("prod", "web-0", "web", ["id", "-u"])[1] == "1000\n"
+    assert scenario.exec_handler("prod", "web-0", "web", ["whoami"])[0] == 127
