@@ -29,6 +29,20 @@ def one_line(text: str, limit: int = 400) -> str:
     return redact(" | ".join(lines))[:limit] or "no output"
 
 
+def json_documents(text: str) -> list[Any]:
+    """Every JSON value in `text`: `kubectl create -o json` prints one object per created document, back to back
+    (not a List), so a stream of several objects is not one JSON document."""
+    decoder = json.JSONDecoder()
+    values, pos = [], 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return values
+        value, pos = decoder.raw_decode(text, pos)
+        values.append(value)
+
+
 @dataclass(frozen=True)
 class ExecResult:
     returncode: int
@@ -118,8 +132,10 @@ class Kubectl:
         """`kubectl create -f -` returning what the server made of each object (SubjectAccessReviews)."""
         stream = yaml.safe_dump_all([dict(d) for d in docs], sort_keys=False)
         done = self.run(["create", "-f", "-", "-o", "json"], input_text=stream, timeout_s=timeout_s)
-        data = json.loads(done.stdout or "{}")
-        return list(data.get("items") or []) if data.get("kind") == "List" else [data]
+        objects: list[dict[str, Any]] = []
+        for data in json_documents(done.stdout):
+            objects += list(data.get("items") or []) if data.get("kind") == "List" else [data]
+        return objects
 
     def delete(self, resource: str, name: str, namespace: str | None = None, wait: bool = False) -> None:
         args = ["delete", resource, name, "--ignore-not-found", f"--wait={'true' if wait else 'false'}"]
