@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from dbc_validate.scope import Scope
 
@@ -132,3 +133,15 @@ def with_overrides(overrides: Mapping[str, str], catalog: tuple[Criterion, ...] 
             criterion = replace(criterion, threshold=threshold.with_value(overrides[threshold.ini]))
         result.append(criterion)
     return tuple(result)
+
+
+def criteria_of(item: Any) -> tuple[str, ...]:
+    """Criterion ids from every gate1 marker on a pytest item (function, class, module), first seen first.
+
+    Here rather than in the plugin so that `dbc-validate plan` reads tests the same way without importing it."""
+    ids: list[str] = []
+    for marker in reversed(list(item.iter_markers("gate1"))):
+        for arg in marker.args:
+            if arg not in ids:
+                ids.append(arg)
+    return tuple(ids)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from dbc_validate.capabilities import Capability, CapabilityUnavailable
-from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id
+from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id, criteria_of
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
 from dbc_validate.options import add_options, given_on_command_line, resolve_settings
@@ -107,16 +107,6 @@ def gate1_session(config: pytest.Config) -> Gate1Session:
             "(add the marker, or run the Gate 1 suites)"
         )
     return config.stash[SESSION_KEY]
-
-
-def criteria_of(item: pytest.Item) -> tuple[str, ...]:
-    """Criterion ids from every gate1 marker on the item (function, class, module), first seen first."""
-    ids: list[str] = []
-    for marker in reversed(list(item.iter_markers("gate1"))):
-        for arg in marker.args:
-            if arg not in ids:
-                ids.append(arg)
-    return tuple(ids)
 
 
 def marker_problems(item: pytest.Item) -> list[str]:

@@ -36,12 +36,12 @@ from dbc_validate.cluster.pins import (
     read_yaml,
     referenced_images,
 )
+from dbc_validate.criteria import criteria_of
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.manifests.deploy_time_secrets import load_deploy_time_secrets
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
 from dbc_validate.manifests.overlays import default_manifests
 from dbc_validate.options import add_arguments, settings_from_args
-from dbc_validate.plugin import criteria_of
 from dbc_validate.settings import Settings
 from dbc_validate.targets.cluster import cluster_capability_scopes
 from dbc_validate.targets.kubeconfig import read_context
