@@ -112,9 +112,12 @@ def test_the_local_lab_without_the_extension_is_not_run_with_an_actionable_reaso
     assert not lab_directory(result).exists()
 
 
-def test_a_broken_manifest_chain_is_not_run_naming_the_missing_link(pytester: pytest.Pytester) -> None:
+def test_a_broken_manifest_chain_errors_naming_the_missing_link(pytester: pytest.Pytester) -> None:
+    # The set cannot bootstrap the parser as declared (a hashed ConfigMap name CNPG would not find either):
+    # the provider fails, so the criterion is ERROR, never a quiet NOT_RUN.
     result, data = run_suite(pytester, "--manifests", str(FIXTURES / "manifests" / "hashed-configmap"))
-    result.assert_outcomes(skipped=7)
+    result.assert_outcomes(errors=7)
+    assert criterion(data, CRITERION)["status"] == "ERROR" and data["verdict"] == "NO-GO"
     reason = criterion(data, CRITERION)["reason"]
     assert "discourse-bootstrap-sql-7m2fk9h8tb" in reason and "disableNameSuffixHash: true" in reason
     assert "postgres lab:" not in result.stdout.str()  # nothing started
