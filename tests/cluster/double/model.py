@@ -120,5 +120,11 @@ class ApiError(Exception):
         self.code = code
 
 
+def object_not_found(plural: str, group: str, name: str) -> ApiError:
+    """The API server's 404 for a named object: `pods "x" not found`, `clusters.postgresql.cnpg.io "x" not found`."""
+    resource = f"{plural}.{group}" if group else plural
+    return ApiError(404, "NotFound", f'{resource} "{name}" not found', {"name": name, "group": group, "kind": plural})
+
+
 # ---------------------------------------------------------------------------------------------------------
 # patches

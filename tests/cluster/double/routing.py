@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from . import discovery, tunnels
-from .model import SERVER_VERSION, ApiError, Res, now, status_obj
+from .model import SERVER_VERSION, ApiError, Res, now, object_not_found, status_obj
 from .patches import json_patch, match_fields, match_labels, merge_patch, strategic_merge
 
 
@@ -205,12 +205,7 @@ class Handler(BaseHTTPRequestHandler):
     def get_obj(self, res: Res, ns: str | None, name: str) -> dict:
         obj = self.double.store.get(self.key(res, ns, name))
         if obj is None:
-            raise ApiError(
-                404,
-                "NotFound",
-                f'{res.plural}{"." + res.group if res.group else ""} "{name}" not found',
-                {"name": name, "group": res.group, "kind": res.plural},
-            )
+            raise object_not_found(res.plural, res.group, name)
         return obj
 
     def selected(self, res: Res, ns: str | None, q: dict) -> list:
@@ -359,7 +354,7 @@ class Handler(BaseHTTPRequestHandler):
             out = self.double.put(res.group, res.plural, ns if res.namespaced else None, merged)
             return self.send_json(200 if old else 201, out)
         if old is None:
-            raise ApiError(404, "NotFound", f'{res.plural} "{name}" not found')
+            raise object_not_found(res.plural, res.group, name)
         target = copy.deepcopy(old)
         if ctype == "application/merge-patch+json":
             new = merge_patch(target, body)
@@ -388,12 +383,7 @@ class Handler(BaseHTTPRequestHandler):
         d = self.double
         obj = d.remove(self.key(res, ns, name))
         if obj is None:
-            raise ApiError(
-                404,
-                "NotFound",
-                f'{res.plural} "{name}" not found',
-                {"name": name, "group": res.group, "kind": res.plural},
-            )
+            raise object_not_found(res.plural, res.group, name)
         if res.plural == "namespaces":
             for key in [k for k in d.store if k[2] == name]:
                 d.remove(key)
