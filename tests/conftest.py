@@ -34,6 +34,7 @@ LAB_FILES = frozenset(
         "failover/test_failover_suite.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
+        "robustness/test_double_interrupt_lab.py",
         "split/test_split_through_traefik.py",
     }
 )
@@ -46,6 +47,7 @@ PROGRAM_TESTS = frozenset(
         "cluster/test_cluster_targets.py::test_gate1_on_a_machine_without_docker_fails_fast_in_one_line",
         "test_plugin.py::test_the_report_is_written_when_the_run_is_interrupted",
         "cli/test_wheel_install.py::test_the_wheel_analyzes_a_manifest_set_from_another_directory",
+        "robustness/test_interrupts.py::test_a_second_ctrl_c_during_the_cleanup_neither_loses_the_report_nor_stops_the_cleanup",
     }
 )
 TESTS = Path(__file__).parent

@@ -10,7 +10,7 @@ from dbc_validate.criteria import Criterion
 from dbc_validate.evidence import TestEvidence
 from dbc_validate.redact import redact_tree
 from dbc_validate.report.verdict import (
-    RAN,
+    MEASURED,
     CriterionResult,
     TestResult,
     judge_criterion,
@@ -50,7 +50,7 @@ def _measured_for(
 ) -> dict[str, Any]:
     measured: dict[str, Any] = {}
     for test in tests:
-        if test.outcome not in RAN or criterion_id not in test.criteria:
+        if test.outcome not in MEASURED or criterion_id not in test.criteria:
             continue
         for m in evidence.get(test.nodeid, TestEvidence()).measurements:
             if m.criterion == criterion_id:
