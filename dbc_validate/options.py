@@ -16,7 +16,7 @@ import pytest
 
 from dbc_validate.capabilities import TARGET_NAMES
 from dbc_validate.criteria import threshold_ini_options, with_overrides
-from dbc_validate.durations import parse_cpu_cores, parse_duration, parse_memory_mb, parse_percent
+from dbc_validate.durations import format_duration, parse_cpu_cores, parse_duration, parse_memory_mb, parse_percent
 from dbc_validate.errors import InputError
 from dbc_validate.settings import DEFAULT_CLUSTER_NAME, Settings
 
@@ -24,6 +24,8 @@ TARGET_CHOICES = ("auto", *TARGET_NAMES)
 # kind and k3d name containers and networks after the cluster: a DNS label short enough for both.
 CLUSTER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+CONFIRM_FLAG = "--i-mean-it"
+FAILOVER_TRIAL_S = 35.0  # one local trial, healthy cluster to healthy cluster (measured 32.5 s on the Patroni lab)
 
 Parse = Callable[[str, Path], Any]  # (raw text, rootdir) -> typed value; ValueError(reason) when bad
 
@@ -145,6 +147,8 @@ class OptionSpec:
     repeatable: bool = False  # may be given several times; the value is a tuple
     env: str | None = None
     default: str | None = None  # None: the Settings field's own default
+    plausible: tuple[float, float] | None = None  # values outside need --i-mean-it: a typo must not start a month
+    seconds_each: float = 0.0  # wall time one unit of the value costs, to say what an absurd value would take
 
     @property
     def dest(self) -> str:
@@ -200,6 +204,8 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(parse_duration),
         "pass a duration such as 60s, 2h or 48h",
         env="DBC_SOAK_DURATION",
+        plausible=(1.0, 7 * 86400.0),
+        seconds_each=1.0,
     ),
     OptionSpec("--gate1-require-go", "require_go", "exit non-zero unless the Gate 1 verdict is GO", flag_value=True),
     OptionSpec(
@@ -264,6 +270,7 @@ SPECS: tuple[OptionSpec, ...] = (
         "pass a duration such as 10s or 1m",
         env="DBC_SOAK_INTERVAL",
         default="10s",
+        plausible=(0.5, 3600.0),
     ),
     OptionSpec(
         "--soak-resume",
@@ -288,6 +295,7 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(parse_cpu_cores),
         "pass cores such as 1 or 500m",
         default="1",
+        plausible=(0.01, 256.0),
     ),
     OptionSpec(
         "--soak-memory-budget",
@@ -296,6 +304,7 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(parse_memory_mb),
         "pass memory such as 512Mi or 1Gi",
         default="512Mi",
+        plausible=(16.0, 1024 * 1024.0),
     ),
     OptionSpec(
         "--soak-rate",
@@ -304,6 +313,13 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(_number),
         "pass requests per second such as 5",
         default="5",
+        plausible=(0.1, 1000.0),
+    ),
+    OptionSpec(
+        CONFIRM_FLAG,
+        "i_mean_it",
+        "accept values outside an option's plausible range (e.g. --failover-trials 100, --soak-duration 30d)",
+        flag_value=True,
     ),
     OptionSpec(
         "--failover-trials",
@@ -312,9 +328,12 @@ SPECS: tuple[OptionSpec, ...] = (
         _trials,
         "pass a whole number of at least 1, e.g. --failover-trials 3",
         env="DBC_FAILOVER_TRIALS",
+        plausible=(1.0, 50.0),
+        seconds_each=FAILOVER_TRIAL_S,
     ),
 )
 BY_FLAG = {spec.flag: spec for spec in SPECS}
+RANGED = tuple(spec.flag for spec in SPECS if spec.plausible)
 
 IniLookup = Callable[[str], Any]  # ini key -> value ("" / [] / False when unset)
 
@@ -343,6 +362,28 @@ def lookup(spec: OptionSpec, cli: Mapping[str, Any], environ: Mapping[str, str],
     if from_ini is not None and str(from_ini).strip():
         return Raw(str(from_ini).strip(), f"ini {spec.dest}")
     return Raw(spec.default, "default")
+
+
+def _show(spec: OptionSpec, value: float) -> str:
+    if spec.field in ("soak_duration_s", "soak_interval_s"):
+        return format_duration(value)
+    return f"{value:.0f}Mi" if spec.field == "soak_memory_budget_mb" else f"{value:g}"
+
+
+def implausible(spec: OptionSpec, raw: Raw, value: Any) -> InputError | None:
+    """The error for a parsed value outside the option's plausible range (None: inside, or no range)."""
+    if spec.plausible is None or not isinstance(value, int | float):
+        return None
+    low, high = spec.plausible
+    if low <= value <= high:
+        return None
+    cost = f" (about {format_duration(value * spec.seconds_each)} of running)" if spec.seconds_each else ""
+    source = "" if raw.source == spec.flag else f" (from {raw.source})"
+    return InputError(
+        f"{spec.flag} {raw.value!r}{source}: outside the plausible range {_show(spec, low)} to {_show(spec, high)}"
+        + cost,
+        f"pass a value in that range, or add {CONFIRM_FLAG} to run it anyway",
+    )
 
 
 def bad_value(spec: OptionSpec, raw: Raw, reason: str) -> InputError:
@@ -376,6 +417,11 @@ def resolve(
             raise bad_value(spec, raw, str(exc)) from None
         if spec.field == "target":
             values["target_source"] = raw.source
+    if not values.get("i_mean_it"):
+        for spec in specs:
+            problem = implausible(spec, lookup(spec, cli, environ, ini), values.get(spec.field))
+            if problem is not None:
+                raise problem
     interval = values.get("soak_interval_s", Settings.soak_interval_s)
     duration = values.get("soak_duration_s")
     if duration is not None and duration < interval:

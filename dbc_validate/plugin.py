@@ -17,6 +17,7 @@ import pytest
 
 from dbc_validate.capabilities import Capability, CapabilityUnavailable
 from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id, criteria_of
+from dbc_validate.durations import format_duration
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
 from dbc_validate.options import add_options, given_on_command_line, resolve_settings
@@ -37,6 +38,7 @@ MARKERS = {
     "soak": "long-running stability test (see --soak-duration)",
 }
 USAGE_EXIT = pytest.ExitCode.USAGE_ERROR
+LONG_RUN_S = 300.0  # runs at least this long say so at the start
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -210,6 +212,9 @@ class Gate1Reporter:
         except InputError as exc:
             self.state.aborted_by_input = str(exc)
             pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
+        seconds, parts = self.state.duration_estimate()
+        if seconds >= LONG_RUN_S:
+            self.state.progress(f"this run takes about {format_duration(seconds)} ({parts})")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
