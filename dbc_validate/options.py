@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from dbc_validate.analysis.app_paths import parse_app_paths
 from dbc_validate.capabilities import TARGET_NAMES
 from dbc_validate.criteria import threshold_ini_options, with_overrides
 from dbc_validate.durations import format_duration, parse_cpu_cores, parse_duration, parse_memory_mb, parse_percent
 from dbc_validate.errors import InputError
+from dbc_validate.manifests.render import parse_yaml_stream
 from dbc_validate.settings import DEFAULT_CLUSTER_NAME, Settings
 
 TARGET_CHOICES = ("auto", *TARGET_NAMES)
@@ -36,7 +38,7 @@ def _text(raw: str, root: Path) -> str:
 
 def _path(raw: str, root: Path) -> Path:
     path = Path(raw).expanduser()
-    return path if path.is_absolute() else root / path
+    return path if path.is_absolute() else Path(os.path.normpath(root / path))
 
 
 def _existing(kind: str) -> Parse:
@@ -81,6 +83,23 @@ def _writable_output(raw: str, root: Path) -> Path:
     if problem is not None:
         where = "" if str(path) == raw else f" ({path})"
         raise ValueError(f"{problem}{where}")
+    return path
+
+
+def _app_paths(raw: str, root: Path) -> Path:
+    """An existing app-path truth table that parses as one: checked before any test runs."""
+    path = _existing("file")(raw, root)
+    try:
+        documents = list(parse_yaml_stream(path.read_text(encoding="utf-8"), str(path)))
+        if len(documents) != 1:
+            raise ValueError(f"holds {len(documents)} YAML documents, not one table ({path})")
+        parse_app_paths(documents[0].data, str(path))
+    except UnicodeDecodeError:
+        raise ValueError(f"is not UTF-8 text ({path})") from None
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    except InputError as exc:
+        raise ValueError(exc.problem) from None
     return path
 
 
@@ -213,8 +232,9 @@ SPECS: tuple[OptionSpec, ...] = (
         "app_paths",
         "the app-path truth table the NetworkPolicies are judged against (flows that must be allowed or "
         "denied; default: the packaged dbc_validate/data/app_paths.yaml)",
-        _existing("file"),
-        "pass --app-paths with an existing YAML file in the format of dbc_validate/data/app_paths.yaml",
+        _app_paths,
+        "pass --app-paths with a YAML file in the format of dbc_validate/data/app_paths.yaml "
+        "(paths: [{from, to, port, protocol, allowed, why}])",
         env="DBC_APP_PATHS",
     ),
     OptionSpec(
@@ -397,11 +417,14 @@ def resolve(
     environ: Mapping[str, str] | None = None,
     ini: IniLookup | None = None,
     specs: Iterable[OptionSpec] = SPECS,
+    invocation: Path | None = None,
 ) -> Settings:
     """The validated Settings; raises InputError naming the option, where its value came from, and the fix.
 
     `cli` maps each spec's dest to the command-line value (None: not given); `ini` is None where there is
-    no ini file (the `dbc-validate` command)."""
+    no ini file (the `dbc-validate` command). A relative path from the command line or the environment is
+    resolved against `invocation` (where the command was typed, as pytest does with its own arguments);
+    one from ini or a default against `root`."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {"root": root}
     for spec in specs:
@@ -411,8 +434,9 @@ def resolve(
         if spec.flag_value or spec.repeatable:
             values[spec.field] = raw.value
             continue
+        typed_here = raw.source == spec.flag or raw.source == spec.env
         try:
-            values[spec.field] = spec.parse(str(raw.value), root)
+            values[spec.field] = spec.parse(str(raw.value), (invocation or root) if typed_here else root)
         except ValueError as exc:
             raise bad_value(spec, raw, str(exc)) from None
         if spec.field == "target":
@@ -475,10 +499,31 @@ def given_on_command_line(config: pytest.Config) -> bool:
 def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings of a pytest session; raises pytest.UsageError (exit 4) with one line naming the bad value."""
     cli = {spec.dest: config.getoption(spec.dest, default=None) for spec in SPECS}
+    invocation = Path(config.invocation_params.dir)
     try:
-        return resolve(Path(config.rootpath), cli, environ, config.getini)
+        settings = resolve(Path(config.rootpath), cli, environ, config.getini, invocation=invocation)
+        check_pytest_outputs(config, invocation)
     except InputError as exc:
         raise pytest.UsageError(f"dbc_validate: {exc}") from None
+    return settings
+
+
+# pytest's own output files the harness's runs write (junitxml, pytest-html): checked before any test runs too.
+PYTEST_OUTPUTS = (("--junitxml", "xmlpath"), ("--html", "htmlpath"))
+
+
+def check_pytest_outputs(config: pytest.Config, invocation: Path) -> None:
+    for flag, dest in PYTEST_OUTPUTS:
+        value = getattr(config.option, dest, None)
+        if not value:
+            continue
+        path = _path(str(value), invocation)
+        problem = _blocked_output(path)
+        if problem is not None:
+            where = "" if str(path) == str(value) else f" ({path})"
+            raise InputError(
+                f"{flag} {str(value)!r}: {problem}{where}", f"pass {flag} with a path in a folder you can write to"
+            )
 
 
 # ---- argparse (the dbc-validate command) -----------------------------------------------------------------

@@ -18,6 +18,10 @@ from dbc_validate.report.verdict import (
     overall_verdict,
 )
 
+# gate1.json's layout version, checked by `dbc-validate report` against dbc_validate/data/gate1-report.schema.json.
+REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA = "gate1-report.schema.json"
+
 TOP_LEVEL_KEYS = (
     "verdict",
     "target",
@@ -104,6 +108,7 @@ def build_report(
     results = [judge_criterion(c, tests, _measured_for(c.id, tests, evidence)) for c in catalog]
     verdict = overall_verdict(results)
     report = {
+        "schema_version": REPORT_SCHEMA_VERSION,
         "verdict": verdict.value,
         "target": {"name": run.target_name, "scope": run.target_scope, "versions": dict(run.versions)},
         "started": run.started,
