@@ -71,7 +71,9 @@ def activate(config: pytest.Config) -> Gate1Reporter:
     return reporter
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # tryfirst: bad options (an --html path under a file) stop the run before other plugins act on them.
     for name, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {help_text}")
     if evidently_gate1(config):
