@@ -239,16 +239,23 @@ class Gate1Reporter:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, Any, Any]:
         # The report is written before any teardown (fixtures, labs): whatever interrupts the cleanup, it exists.
         self.guard.start_stopping()
+        failure: Exception | None = None
         with self.guard.protected():
-            self.write_report(session, exitstatus)
+            try:
+                self.write_report(session, exitstatus)
+            except Exception as exc:  # raised once the labs are stopped: a report bug must not leak a lab
+                failure = exc
         try:
-            return (yield)
+            result = yield
         except CleanupAbandoned:
             self.abandoned(session, "fixture teardown")
-            return None
+            result = None
         finally:
             if not self.gave_up:
                 self.stop_labs(session)
+        if failure is not None:
+            raise failure
+        return result
 
     def stop_labs(self, session: pytest.Session) -> None:
         try:

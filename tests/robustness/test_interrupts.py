@@ -142,3 +142,32 @@ def test_an_interrupt_between_trials_carries_the_finished_ones(monkeypatch):
     assert stopped.value.run.trials == (finished, finished)
     assert stopped.value.done == "2 of 5 trials before the interrupt"
     assert isinstance(stopped.value, KeyboardInterrupt)  # pytest still sees an interrupt
+
+
+STOPPED_MARKER = """
+from pathlib import Path
+
+import pytest
+
+from dbc_validate.plugin import gate1_session
+
+@pytest.mark.gate1("security.rbac")
+def test_x(manifest_set, request):
+    # stands in for a lab: the target stops it with everything the providers started
+    gate1_session(request.config).target._stack.callback(lambda: Path("lab-stopped").write_text("yes"))
+"""
+
+
+def test_a_report_bug_still_stops_the_labs_and_fails_the_run(pytester, monkeypatch):
+    def broken(report, html):
+        raise RuntimeError("a bug while writing the report")
+
+    monkeypatch.setattr("dbc_validate.plugin.write_report", broken)
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider"\n')
+    (pytester.path / "manifests").mkdir()
+    (pytester.path / "manifests" / "set.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    pytester.makepyfile(test_lab=STOPPED_MARKER)
+    result = pytester.runpytest("--target", "local")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert (pytester.path / "lab-stopped").read_text() == "yes"
+    assert "a bug while writing the report" in result.stdout.str() + result.stderr.str()
