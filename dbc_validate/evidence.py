@@ -63,6 +63,7 @@ class TestEvidence:
     series: list[Series] = field(default_factory=list)
     thresholds: list[ThresholdVerdict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    interrupted: str = ""  # set when the test was interrupted: what it finished before ("2 of 3 trials ...")
 
 
 class EvidenceRecorder:
@@ -124,3 +125,8 @@ class EvidenceRecorder:
 
     def note(self, text: str) -> None:
         self._sink.notes.append(text)
+
+    def interrupted(self, done: str) -> None:
+        """Keep what was recorded although the run is being interrupted: `done` says how far it got (e.g. "2 of 3
+        trials before the interrupt"); the criterion is then judged short of the gate instead of not run."""
+        self._sink.interrupted = done

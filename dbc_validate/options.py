@@ -14,16 +14,20 @@ from typing import Any
 
 import pytest
 
+from dbc_validate.analysis.app_paths import parse_app_paths
 from dbc_validate.capabilities import TARGET_NAMES
 from dbc_validate.criteria import threshold_ini_options, with_overrides
-from dbc_validate.durations import parse_cpu_cores, parse_duration, parse_memory_mb, parse_percent
+from dbc_validate.durations import format_duration, parse_cpu_cores, parse_duration, parse_memory_mb, parse_percent
 from dbc_validate.errors import InputError
+from dbc_validate.manifests.render import parse_yaml_stream
 from dbc_validate.settings import DEFAULT_CLUSTER_NAME, Settings
 
 TARGET_CHOICES = ("auto", *TARGET_NAMES)
 # kind and k3d name containers and networks after the cluster: a DNS label short enough for both.
 CLUSTER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+CONFIRM_FLAG = "--i-mean-it"
+FAILOVER_TRIAL_S = 35.0  # one local trial, healthy cluster to healthy cluster (measured 32.5 s on the Patroni lab)
 
 Parse = Callable[[str, Path], Any]  # (raw text, rootdir) -> typed value; ValueError(reason) when bad
 
@@ -34,7 +38,7 @@ def _text(raw: str, root: Path) -> str:
 
 def _path(raw: str, root: Path) -> Path:
     path = Path(raw).expanduser()
-    return path if path.is_absolute() else root / path
+    return path if path.is_absolute() else Path(os.path.normpath(root / path))
 
 
 def _existing(kind: str) -> Parse:
@@ -79,6 +83,23 @@ def _writable_output(raw: str, root: Path) -> Path:
     if problem is not None:
         where = "" if str(path) == raw else f" ({path})"
         raise ValueError(f"{problem}{where}")
+    return path
+
+
+def _app_paths(raw: str, root: Path) -> Path:
+    """An existing app-path truth table that parses as one: checked before any test runs."""
+    path = _existing("file")(raw, root)
+    try:
+        documents = list(parse_yaml_stream(path.read_text(encoding="utf-8"), str(path)))
+        if len(documents) != 1:
+            raise ValueError(f"holds {len(documents)} YAML documents, not one table ({path})")
+        parse_app_paths(documents[0].data, str(path))
+    except UnicodeDecodeError:
+        raise ValueError(f"is not UTF-8 text ({path})") from None
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    except InputError as exc:
+        raise ValueError(exc.problem) from None
     return path
 
 
@@ -145,6 +166,8 @@ class OptionSpec:
     repeatable: bool = False  # may be given several times; the value is a tuple
     env: str | None = None
     default: str | None = None  # None: the Settings field's own default
+    plausible: tuple[float, float] | None = None  # values outside need --i-mean-it: a typo must not start a month
+    seconds_each: float = 0.0  # wall time one unit of the value costs, to say what an absurd value would take
 
     @property
     def dest(self) -> str:
@@ -200,6 +223,8 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(parse_duration),
         "pass a duration such as 60s, 2h or 48h",
         env="DBC_SOAK_DURATION",
+        plausible=(1.0, 7 * 86400.0),
+        seconds_each=1.0,
     ),
     OptionSpec("--gate1-require-go", "require_go", "exit non-zero unless the Gate 1 verdict is GO", flag_value=True),
     OptionSpec(
@@ -207,8 +232,9 @@ SPECS: tuple[OptionSpec, ...] = (
         "app_paths",
         "the app-path truth table the NetworkPolicies are judged against (flows that must be allowed or "
         "denied; default: the packaged dbc_validate/data/app_paths.yaml)",
-        _existing("file"),
-        "pass --app-paths with an existing YAML file in the format of dbc_validate/data/app_paths.yaml",
+        _app_paths,
+        "pass --app-paths with a YAML file in the format of dbc_validate/data/app_paths.yaml "
+        "(paths: [{from, to, port, protocol, allowed, why}])",
         env="DBC_APP_PATHS",
     ),
     OptionSpec(
@@ -264,6 +290,7 @@ SPECS: tuple[OptionSpec, ...] = (
         "pass a duration such as 10s or 1m",
         env="DBC_SOAK_INTERVAL",
         default="10s",
+        plausible=(0.5, 3600.0),
     ),
     OptionSpec(
         "--soak-resume",
@@ -288,6 +315,7 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(parse_cpu_cores),
         "pass cores such as 1 or 500m",
         default="1",
+        plausible=(0.01, 256.0),
     ),
     OptionSpec(
         "--soak-memory-budget",
@@ -296,6 +324,7 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(parse_memory_mb),
         "pass memory such as 512Mi or 1Gi",
         default="512Mi",
+        plausible=(16.0, 1024 * 1024.0),
     ),
     OptionSpec(
         "--soak-rate",
@@ -304,6 +333,13 @@ SPECS: tuple[OptionSpec, ...] = (
         _positive(_number),
         "pass requests per second such as 5",
         default="5",
+        plausible=(0.1, 1000.0),
+    ),
+    OptionSpec(
+        CONFIRM_FLAG,
+        "i_mean_it",
+        "accept values outside an option's plausible range (e.g. --failover-trials 100, --soak-duration 30d)",
+        flag_value=True,
     ),
     OptionSpec(
         "--failover-trials",
@@ -312,9 +348,12 @@ SPECS: tuple[OptionSpec, ...] = (
         _trials,
         "pass a whole number of at least 1, e.g. --failover-trials 3",
         env="DBC_FAILOVER_TRIALS",
+        plausible=(1.0, 50.0),
+        seconds_each=FAILOVER_TRIAL_S,
     ),
 )
 BY_FLAG = {spec.flag: spec for spec in SPECS}
+RANGED = tuple(spec.flag for spec in SPECS if spec.plausible)
 
 IniLookup = Callable[[str], Any]  # ini key -> value ("" / [] / False when unset)
 
@@ -345,6 +384,28 @@ def lookup(spec: OptionSpec, cli: Mapping[str, Any], environ: Mapping[str, str],
     return Raw(spec.default, "default")
 
 
+def _show(spec: OptionSpec, value: float) -> str:
+    if spec.field in ("soak_duration_s", "soak_interval_s"):
+        return format_duration(value)
+    return f"{value:.0f}Mi" if spec.field == "soak_memory_budget_mb" else f"{value:g}"
+
+
+def implausible(spec: OptionSpec, raw: Raw, value: Any) -> InputError | None:
+    """The error for a parsed value outside the option's plausible range (None: inside, or no range)."""
+    if spec.plausible is None or not isinstance(value, int | float):
+        return None
+    low, high = spec.plausible
+    if low <= value <= high:
+        return None
+    cost = f" (about {format_duration(value * spec.seconds_each)} of running)" if spec.seconds_each else ""
+    source = "" if raw.source == spec.flag else f" (from {raw.source})"
+    return InputError(
+        f"{spec.flag} {raw.value!r}{source}: outside the plausible range {_show(spec, low)} to {_show(spec, high)}"
+        + cost,
+        f"pass a value in that range, or add {CONFIRM_FLAG} to run it anyway",
+    )
+
+
 def bad_value(spec: OptionSpec, raw: Raw, reason: str) -> InputError:
     source = "" if raw.source == spec.flag else f" (from {raw.source})"
     return InputError(f"{spec.flag} {raw.value!r}{source}: {reason}", spec.fix or "correct it")
@@ -356,11 +417,14 @@ def resolve(
     environ: Mapping[str, str] | None = None,
     ini: IniLookup | None = None,
     specs: Iterable[OptionSpec] = SPECS,
+    invocation: Path | None = None,
 ) -> Settings:
     """The validated Settings; raises InputError naming the option, where its value came from, and the fix.
 
     `cli` maps each spec's dest to the command-line value (None: not given); `ini` is None where there is
-    no ini file (the `dbc-validate` command)."""
+    no ini file (the `dbc-validate` command). A relative path from the command line or the environment is
+    resolved against `invocation` (where the command was typed, as pytest does with its own arguments);
+    one from ini or a default against `root`."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {"root": root}
     for spec in specs:
@@ -370,12 +434,18 @@ def resolve(
         if spec.flag_value or spec.repeatable:
             values[spec.field] = raw.value
             continue
+        typed_here = raw.source == spec.flag or raw.source == spec.env
         try:
-            values[spec.field] = spec.parse(str(raw.value), root)
+            values[spec.field] = spec.parse(str(raw.value), (invocation or root) if typed_here else root)
         except ValueError as exc:
             raise bad_value(spec, raw, str(exc)) from None
         if spec.field == "target":
             values["target_source"] = raw.source
+    if not values.get("i_mean_it"):
+        for spec in specs:
+            problem = implausible(spec, lookup(spec, cli, environ, ini), values.get(spec.field))
+            if problem is not None:
+                raise problem
     interval = values.get("soak_interval_s", Settings.soak_interval_s)
     duration = values.get("soak_duration_s")
     if duration is not None and duration < interval:
@@ -429,10 +499,31 @@ def given_on_command_line(config: pytest.Config) -> bool:
 def resolve_settings(config: pytest.Config, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings of a pytest session; raises pytest.UsageError (exit 4) with one line naming the bad value."""
     cli = {spec.dest: config.getoption(spec.dest, default=None) for spec in SPECS}
+    invocation = Path(config.invocation_params.dir)
     try:
-        return resolve(Path(config.rootpath), cli, environ, config.getini)
+        settings = resolve(Path(config.rootpath), cli, environ, config.getini, invocation=invocation)
+        check_pytest_outputs(config, invocation)
     except InputError as exc:
         raise pytest.UsageError(f"dbc_validate: {exc}") from None
+    return settings
+
+
+# pytest's own output files the harness's runs write (junitxml, pytest-html): checked before any test runs too.
+PYTEST_OUTPUTS = (("--junitxml", "xmlpath"), ("--html", "htmlpath"))
+
+
+def check_pytest_outputs(config: pytest.Config, invocation: Path) -> None:
+    for flag, dest in PYTEST_OUTPUTS:
+        value = getattr(config.option, dest, None)
+        if not value:
+            continue
+        path = _path(str(value), invocation)
+        problem = _blocked_output(path)
+        if problem is not None:
+            where = "" if str(path) == str(value) else f" ({path})"
+            raise InputError(
+                f"{flag} {str(value)!r}: {problem}{where}", f"pass {flag} with a path in a folder you can write to"
+            )
 
 
 # ---- argparse (the dbc-validate command) -----------------------------------------------------------------

@@ -9,10 +9,7 @@ when a test marked `gate1` appears.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ import pytest
 
 from dbc_validate.capabilities import Capability, CapabilityUnavailable
 from dbc_validate.criteria import IDS, Criterion, UnknownCriterion, by_id, criteria_of
+from dbc_validate.durations import format_duration
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
 from dbc_validate.options import add_options, given_on_command_line, resolve_settings
@@ -27,9 +25,10 @@ from dbc_validate.progress import terminal_progress
 from dbc_validate.report.html import write_report
 from dbc_validate.report.verdict import Outcome
 from dbc_validate.session import Gate1Session, TestRecord
+from dbc_validate.tools.interrupts import CleanupAbandoned, InterruptGuard
 
 SESSION_KEY = pytest.StashKey[Gate1Session]()
-SIGTERM_KEY = pytest.StashKey[Any]()  # the SIGTERM handler the plugin replaced, restored at unconfigure
+GUARD_KEY = pytest.StashKey[InterruptGuard]()  # SIGINT/SIGTERM handling of an active session, undone at unconfigure
 GATE1_SUITES = ("suites", "gate1")
 MARKERS = {
     "gate1": "gate1(criterion_id, ...): the Gate 1 criteria this test proves (ids from dbc_validate.criteria)",
@@ -39,15 +38,11 @@ MARKERS = {
     "soak": "long-running stability test (see --soak-duration)",
 }
 USAGE_EXIT = pytest.ExitCode.USAGE_ERROR
+LONG_RUN_S = 300.0  # runs at least this long say so at the start
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
-
-
-def _sigterm_as_interrupt(signum: int, frame: Any) -> None:
-    # CI timeouts send SIGTERM: treat it as Ctrl-C so labs are stopped and the report is still written.
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def under_gate1_suites(arg: str, invocation_dir: Path) -> bool:
@@ -63,17 +58,22 @@ def evidently_gate1(config: pytest.Config) -> bool:
 
 
 def activate(config: pytest.Config) -> Gate1Reporter:
-    """Resolve the settings (pytest.UsageError for a bad value), start the session's state, catch SIGTERM."""
+    """Resolve the settings (pytest.UsageError for a bad value), start the session's state, guard the signals.
+
+    CI timeouts send SIGTERM: like Ctrl-C it interrupts the run, and neither can break the cleanup after it."""
     state = Gate1Session(resolve_settings(config), terminal_progress(config))
     config.stash[SESSION_KEY] = state
-    reporter = Gate1Reporter(state)
+    guard = InterruptGuard()
+    guard.install()
+    config.stash[GUARD_KEY] = guard
+    reporter = Gate1Reporter(state, guard)
     config.pluginmanager.register(reporter, "dbc_validate_reporter")
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        config.stash[SIGTERM_KEY] = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     return reporter
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # tryfirst: bad options (an --html path under a file) stop the run before other plugins act on them.
     for name, help_text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {help_text}")
     if evidently_gate1(config):
@@ -94,10 +94,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    previous = config.stash.get(SIGTERM_KEY, None)
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
-        del config.stash[SIGTERM_KEY]
+    guard = config.stash.get(GUARD_KEY, None)
+    if guard is not None:
+        guard.uninstall()
+        del config.stash[GUARD_KEY]
 
 
 def gate1_session(config: pytest.Config) -> Gate1Session:
@@ -164,11 +164,27 @@ def record_phase(record: TestRecord, report: pytest.TestReport) -> None:
         record.outcome, record.message = Outcome.ERROR, "teardown: " + outcome_message(report)
 
 
+def mark_interrupted(state: Gate1Session) -> None:
+    """After an interrupt: a test that had recorded partial evidence is INTERRUPTED (its evidence is kept and
+    judged short of the gate), the others that did not run say why."""
+    state.notes.append("the run was interrupted: tests that did not run are NOT_RUN")
+    for record in state.records.values():
+        if record.outcome is not Outcome.NOT_RUN or record.deselected:
+            continue
+        evidence = state.evidence.get(record.nodeid)
+        if evidence is not None and evidence.interrupted:
+            record.outcome, record.message = Outcome.INTERRUPTED, evidence.interrupted
+        elif record.message == "not run":
+            record.message = "not run: the session was interrupted"
+
+
 class Gate1Reporter:
     """The stateful half of the plugin, registered per session so nested pytest runs stay separate."""
 
-    def __init__(self, state: Gate1Session) -> None:
+    def __init__(self, state: Gate1Session, guard: InterruptGuard) -> None:
         self.state = state
+        self.guard = guard
+        self.gave_up = False  # the user abandoned the cleanup (interrupting it again and again)
         self.summary: tuple[str, Path, Path, dict[str, Any]] | None = None
         self.report_error: str | None = None
 
@@ -198,6 +214,9 @@ class Gate1Reporter:
         except InputError as exc:
             self.state.aborted_by_input = str(exc)
             pytest.exit(f"dbc_validate: {exc}", returncode=USAGE_EXIT)
+        seconds, parts = self.state.duration_estimate()
+        if seconds >= LONG_RUN_S:
+            self.state.progress(f"this run takes about {format_duration(seconds)} ({parts})")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -212,19 +231,51 @@ class Gate1Reporter:
         if record is not None:
             record_phase(record, report)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+    def pytest_keyboard_interrupt(self) -> None:
+        # The run is stopping: from now on a second Ctrl-C/SIGTERM waits for the report and the labs' stop.
+        self.guard.start_stopping()
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> Generator[None, Any, Any]:
+        # The report is written before any teardown (fixtures, labs): whatever interrupts the cleanup, it exists.
+        self.guard.start_stopping()
+        failure: Exception | None = None
+        with self.guard.protected():
+            try:
+                self.write_report(session, exitstatus)
+            except Exception as exc:  # raised once the labs are stopped: a report bug must not leak a lab
+                failure = exc
+        try:
+            result = yield
+        except CleanupAbandoned:
+            self.abandoned(session, "fixture teardown")
+            result = None
+        finally:
+            if not self.gave_up:
+                self.stop_labs(session)
+        if failure is not None:
+            raise failure
+        return result
+
+    def stop_labs(self, session: pytest.Session) -> None:
+        try:
+            self.state.stop()
+        except CleanupAbandoned:
+            self.abandoned(session, "the labs' stop")
+        except Exception as exc:  # a lab that fails to stop must not turn a finished run into a traceback
+            self.state.progress(f"stopping the labs failed: {type(exc).__name__}: {exc}")
+
+    def abandoned(self, session: pytest.Session, what: str) -> None:
+        self.gave_up = True
+        self.state.progress(f"cleanup abandoned during {what} at the user's insistence: labs may still be running")
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+    def write_report(self, session: pytest.Session, exitstatus: int) -> None:
         state = self.state
-        with contextlib.suppress(Exception):
-            state.stop()
         if not state.records or session.config.option.collectonly or state.aborted_by_input:
             return
         if exitstatus == pytest.ExitCode.INTERRUPTED:
-            state.notes.append("the run was interrupted: tests that did not run are NOT_RUN")
-            for record in state.records.values():
-                if record.outcome is Outcome.NOT_RUN and record.message == "not run":
-                    record.message = "not run: the session was interrupted"
-
+            mark_interrupted(state)
         try:
             report = state.report()
             json_path, html_path = write_report(report, state.settings.report_html)
@@ -288,6 +339,22 @@ def gate1_evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
     state = gate1_session(request.config)
     sink = state.evidence.setdefault(request.node.nodeid, TestEvidence())
     return EvidenceRecorder(criteria, sink)
+
+
+@pytest.fixture(scope="session")
+def gate1_interrupted_evidence(request: pytest.FixtureRequest) -> Callable[[str], EvidenceRecorder]:
+    """For a wider-scoped fixture interrupted mid-measurement (the soak): a recorder for one criterion's partial
+    evidence, kept with the first test carrying that criterion that has not finished (call its `interrupted`)."""
+    state = gate1_session(request.config)
+
+    def recorder(criterion_id: str) -> EvidenceRecorder:
+        waiting = [r for r in state.records.values() if criterion_id in r.criteria and r.outcome is Outcome.NOT_RUN]
+        chosen = next((r for r in waiting if not r.deselected), None)
+        if chosen is None:
+            raise ValueError(f"no unfinished test carries gate1({criterion_id!r}) in this run")
+        return EvidenceRecorder((criterion_id,), state.evidence.setdefault(chosen.nodeid, TestEvidence()))
+
+    return recorder
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ import pytest
 
 from dbc_validate import __version__
 from dbc_validate.capabilities import Capability
+from dbc_validate.durations import format_duration
 from dbc_validate.evidence import TestEvidence
+from dbc_validate.options import FAILOVER_TRIAL_S
 from dbc_validate.progress import ProgressSink
 from dbc_validate.provenance import git_state
 from dbc_validate.report.build import RunInfo, build_report
@@ -21,6 +23,10 @@ from dbc_validate.settings import Settings
 from dbc_validate.targets.base import Target
 from dbc_validate.targets.registry import make_target
 from dbc_validate.targets.selection import TargetChoice, resolve_target
+
+DEFAULT_TRIALS = 3  # the targets' default --failover-trials
+LOCAL_SOAK_S, CLUSTER_SOAK_S = 60.0, 48 * 3600.0  # the soak subjects' default durations
+SOAK_CRITERIA = frozenset({"stability.soak", "stability.no_crashloops", "stability.resource_headroom"})
 
 
 def utc_now() -> str:
@@ -102,6 +108,21 @@ class Gate1Session:
         selected = {c for r in self.records.values() if not r.deselected for c in r.criteria}
         catalog = [c.id for c in self.settings.catalog]
         return {"selected": sum(1 for c in catalog if c in selected), "of": len(catalog)}
+
+    def duration_estimate(self) -> tuple[float, str]:
+        """Roughly how long the selected long-running suites take (seconds, and what it is made of)."""
+        selected = {c for r in self.records.values() if not r.deselected for c in r.criteria}
+        total, parts = 0.0, []
+        if "databases.failover" in selected:
+            trials = self.settings.failover_trials or DEFAULT_TRIALS
+            total += (trials + 1) * FAILOVER_TRIAL_S  # the trials and one switchover
+            parts.append(f"failover: {trials} trial(s) and a switchover at ~{FAILOVER_TRIAL_S:g} s each")
+        if selected & SOAK_CRITERIA:
+            soak = self.settings.soak_duration_s or (LOCAL_SOAK_S if self.choice.name == "local" else CLUSTER_SOAK_S)
+            total += soak
+            resumed = " (less when resuming)" if self.settings.soak_resume else ""
+            parts.append(f"soak: {format_duration(soak)}{resumed}")
+        return total, "; ".join(parts)
 
     def report(self) -> dict[str, Any]:
         target = self.target

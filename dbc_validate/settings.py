@@ -43,6 +43,7 @@ class Settings:
     soak_memory_budget_mb: float = 512.0
     soak_rate_per_s: float = 5.0
     failover_trials: int | None = None  # None: the target's default
+    i_mean_it: bool = False  # values outside an option's plausible range were confirmed
     catalog: tuple[Criterion, ...] = CATALOG
 
     @property

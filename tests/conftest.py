@@ -42,6 +42,7 @@ LAB_FILES = frozenset(
         "failover/test_failover_suite.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
+        "robustness/test_double_interrupt_lab.py",
         "split/test_split_through_traefik.py",
     }
 )
@@ -56,6 +57,7 @@ PROGRAM_TESTS = frozenset(
         "test_plugin.py::test_disabling_the_plugin_removes_its_marker_and_fixtures",
         "robustness/test_bounded_manifests.py::test_the_alias_bomb_through_the_command_exits_two_in_one_line_and_bounded_memory",
         "cli/test_wheel_install.py::test_the_wheel_analyzes_a_manifest_set_from_another_directory",
+        "robustness/test_interrupts.py::test_a_second_ctrl_c_during_the_cleanup_neither_loses_the_report_nor_stops_the_cleanup",
     }
 )
 TESTS = Path(__file__).parent

@@ -12,7 +12,7 @@ from dbc_validate.cli import build_parser, main
 from dbc_validate.cli.plan_command import PLAN_OPTIONS
 from dbc_validate.errors import InputError
 from dbc_validate.options import BY_FLAG, SPECS, resolve
-from dbc_validate.settings import Settings
+from dbc_validate.settings import Settings, default_app_paths
 
 
 def cli(**values: object) -> dict[str, object]:
@@ -84,7 +84,7 @@ def test_a_soak_shorter_than_one_interval_is_refused(tmp_path):
 
 def test_relative_paths_resolve_against_the_rootdir(tmp_path: Path):
     (tmp_path / "set").mkdir()
-    (tmp_path / "paths.yaml").write_text("paths: []\n")
+    (tmp_path / "paths.yaml").write_text(default_app_paths().read_text())  # checked like any table
     settings = resolve(tmp_path, cli(manifests="set", app_paths="paths.yaml", kubeconfig="kc"), {})
     assert (settings.manifests, settings.app_paths) == (tmp_path / "set", tmp_path / "paths.yaml")
     assert settings.kubeconfig == tmp_path / "kc"

@@ -9,6 +9,7 @@ import pytest
 from helpers import criterion
 
 from dbc_validate.criteria import IDS
+from dbc_validate.report.input_check import report_problem
 
 MANIFEST = """\
 apiVersion: v1
@@ -72,6 +73,7 @@ def test_report_lists_every_catalog_criterion_in_order_and_is_incomplete_without
     report = report_of(gate1_project)
     assert [c["id"] for c in report["criteria"]] == list(IDS)
     assert set(report) == {
+        "schema_version",
         "verdict",
         "target",
         "started",
@@ -83,6 +85,7 @@ def test_report_lists_every_catalog_criterion_in_order_and_is_incomplete_without
         "measurements",
     }
     assert report["partial"] is None  # nothing deselected: a full run
+    assert report_problem(report) is None  # the report meets its own schema (dbc-validate report checks it)
     non_root = criterion(report, "security.non_root")
     assert non_root["status"] == "PASSED_BELOW_GATE" and non_root["scope"] == "static" and not non_root["meets_gate"]
     assert non_root["measured"] == {"objects": 2}

@@ -85,11 +85,12 @@ def test_the_sigterm_handler_lives_only_in_an_active_session(project):
 
         import pytest
 
-        from dbc_validate.plugin import _sigterm_as_interrupt
+        from dbc_validate.tools.interrupts import InterruptGuard
 
         @pytest.mark.gate1("security.rbac")
         def test_handler_installed():
-            assert signal.getsignal(signal.SIGTERM) is _sigterm_as_interrupt
+            handler = signal.getsignal(signal.SIGTERM)
+            assert isinstance(getattr(handler, "__self__", None), InterruptGuard)
         """
     )
     (project.path / "manifests").mkdir()

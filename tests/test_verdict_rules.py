@@ -238,8 +238,10 @@ def test_go_if_and_only_if_every_criterion_meets_the_gate(results: list[TestResu
 def test_skips_never_count_as_pass(results: list[TestResult]) -> None:
     for judged in judge_all(results):
         mine = [r for r in results if judged.criterion.id in r.criteria]
-        if judged.status in (Status.PASS, Status.PASSED_BELOW_GATE):
+        if judged.status is Status.PASS:
             assert any(r.outcome is Outcome.PASSED for r in mine)
+        if judged.status is Status.PASSED_BELOW_GATE:
+            assert any(r.outcome in (Outcome.PASSED, Outcome.INTERRUPTED) for r in mine)
         if mine and all(r.outcome in (Outcome.SKIPPED, Outcome.NOT_RUN) for r in mine):
             assert judged.status is Status.NOT_RUN
 
@@ -307,3 +309,14 @@ def test_a_missed_threshold_is_reported_even_below_the_required_scope() -> None:
 def test_tests_skipped_for_the_same_reason_are_listed_once() -> None:
     judged = judge_criterion(NON_ROOT, [result(Outcome.SKIPPED, name="a"), result(Outcome.SKIPPED, name="b")])
     assert judged.reason == "not run: test_x.py::a, test_x.py::b: why"
+
+
+@given(gate1_results)
+def test_an_interrupted_test_keeps_its_criterion_short_of_the_gate_never_not_run(results: list[TestResult]) -> None:
+    for judged in judge_all(results):
+        mine = [r for r in results if judged.criterion.id in r.criteria]
+        if any(r.outcome is Outcome.INTERRUPTED for r in mine):
+            assert not judged.meets_gate
+            assert judged.status is not Status.NOT_RUN
+            if judged.status is Status.PASSED_BELOW_GATE:
+                assert any(short.startswith("interrupted: ") for short in judged.short_of)

@@ -25,6 +25,7 @@ from dbc_validate.analysis.pod_security import pod_security_findings
 from dbc_validate.analysis.rbac import rbac_findings
 from dbc_validate.analysis.schema import DEFAULT_KUBE_VERSION, schema_findings
 from dbc_validate.analysis.secrets import secret_findings
+from dbc_validate.analysis.unreadable import READ_ERRORS, unreadable
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import ManifestSet
 
@@ -91,20 +92,23 @@ def analyze(
     memo = _memo(manifest_set)
     if memo_key in memo:
         return memo[memo_key]
-    model = build_model(manifest_set, addons)
-    findings = sort_findings(
-        [
-            *schema_findings(manifest_set.objects, kube_version),
-            *namespace_findings(model),
-            *pod_security_findings(model),
-            *image_findings(model),
-            *network_policy_findings(model),
-            *rbac_findings(model),
-            *secret_findings(model),
-            *ingress_findings(model, shares),
-            *database_findings(model, min_instances),
-        ]
-    )
+    try:
+        model = build_model(manifest_set, addons)
+        findings = sort_findings(
+            [
+                *schema_findings(manifest_set.objects, kube_version),
+                *namespace_findings(model),
+                *pod_security_findings(model),
+                *image_findings(model),
+                *network_policy_findings(model),
+                *rbac_findings(model),
+                *secret_findings(model),
+                *ingress_findings(model, shares),
+                *database_findings(model, min_instances),
+            ]
+        )
+    except READ_ERRORS as exc:
+        raise unreadable(manifest_set, exc, kube_version) from exc
     by_severity = count_by(findings, "severity")
     summary = {
         "passed": by_severity.get("error", 0) == 0,

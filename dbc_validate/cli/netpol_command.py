@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from dbc_validate.analysis.netpol import UnknownEndpoint, allowed, build_model, expected_matrix
+from dbc_validate.analysis.unreadable import READ_ERRORS, unreadable
 from dbc_validate.cli.analyze_command import add_paths_argument, load_paths
 from dbc_validate.errors import InputError
 
@@ -47,8 +48,17 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             "--from, --to and --port go together", "give all three for one flow, or none for the whole matrix"
         )
-    model = build_model(load_paths(args.paths))
-    if not all(one_flow):
+    manifests = load_paths(args.paths)
+    try:
+        return _answer(args, build_model(manifests), all(one_flow))
+    except UnknownEndpoint as exc:
+        raise InputError(str(exc), "name a workload as namespace/name of its Deployment, StatefulSet, ...") from None
+    except READ_ERRORS as exc:
+        raise unreadable(manifests, exc) from None
+
+
+def _answer(args: argparse.Namespace, model: Any, one_flow: bool) -> int:
+    if not one_flow:
         flows = expected_matrix(model)
         if args.format == "json":
             json.dump({"flows": [f.as_dict() for f in flows]}, sys.stdout, indent=2)
@@ -60,10 +70,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(flows)} flows, {sum(f.allowed for f in flows)} allowed")
         return 0
     port, protocol = parse_port(args.port)
-    try:
-        decision = allowed(model, args.source, args.destination, port, protocol)
-    except UnknownEndpoint as exc:
-        raise InputError(str(exc), "name a workload as namespace/name of its Deployment, StatefulSet, ...") from None
+    decision = allowed(model, args.source, args.destination, port, protocol)
     if args.format == "json":
         json.dump({"allowed": decision.allowed, "explanation": decision.explanation.as_dict()}, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -102,7 +102,10 @@ class ManifestSet:
 def _objects_of(doc: Document) -> Iterable[tuple[Mapping[str, Any], str]]:
     data = doc.data
     if isinstance(data, Mapping) and str(data.get("kind", "")).endswith("List") and "items" in data:
-        for index, item in enumerate(data.get("items") or []):
+        items = data.get("items") or []
+        if not isinstance(items, list):
+            raise ManifestError(f"{doc.origin}: a {data['kind']}'s items is not a list", "write items as a YAML list")
+        for index, item in enumerate(items):
             yield item, f"{doc.origin} item {index}"
     else:
         yield data, doc.origin

@@ -64,6 +64,19 @@ class FailoverRun:
         return summarise(self.figures)
 
 
+class TrialsInterrupted(KeyboardInterrupt):
+    """Ctrl-C/SIGTERM during the trials: still an interrupt, carrying the trials that finished before it."""
+
+    def __init__(self, run: FailoverRun, planned: int) -> None:
+        super().__init__(f"{len(run.trials)} of {planned} trials before the interrupt")
+        self.run = run
+        self.planned = planned
+
+    @property
+    def done(self) -> str:
+        return str(self.args[0])
+
+
 class WriterSetupError(InputError):
     """The writer could not write before any fault: nothing would be measured."""
 
@@ -144,10 +157,13 @@ def run_trials(
     plan: TrialPlan | None = None,
     progress: Progress = lambda message: None,
 ) -> FailoverRun:
-    outcomes = []
+    outcomes: list[TrialOutcome] = []
     for index in range(1, count + 1):
         progress(f"failover trial {index}/{count} on {backend.description}")
-        outcomes.append(run_trial(backend, index, graceful=graceful, plan=plan, progress=progress))
+        try:
+            outcomes.append(run_trial(backend, index, graceful=graceful, plan=plan, progress=progress))
+        except KeyboardInterrupt as exc:
+            raise TrialsInterrupted(FailoverRun(backend.description, tuple(outcomes)), count) from exc
     return FailoverRun(backend.description, tuple(outcomes))
 
 

@@ -10,13 +10,17 @@ from dbc_validate.criteria import Criterion
 from dbc_validate.evidence import TestEvidence
 from dbc_validate.redact import redact_tree
 from dbc_validate.report.verdict import (
-    RAN,
+    MEASURED,
     CriterionResult,
     TestResult,
     judge_criterion,
     missing_for_go,
     overall_verdict,
 )
+
+# gate1.json's layout version, checked by `dbc-validate report` against dbc_validate/data/gate1-report.schema.json.
+REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA = "gate1-report.schema.json"
 
 TOP_LEVEL_KEYS = (
     "verdict",
@@ -50,7 +54,7 @@ def _measured_for(
 ) -> dict[str, Any]:
     measured: dict[str, Any] = {}
     for test in tests:
-        if test.outcome not in RAN or criterion_id not in test.criteria:
+        if test.outcome not in MEASURED or criterion_id not in test.criteria:
             continue
         for m in evidence.get(test.nodeid, TestEvidence()).measurements:
             if m.criterion == criterion_id:
@@ -104,6 +108,7 @@ def build_report(
     results = [judge_criterion(c, tests, _measured_for(c.id, tests, evidence)) for c in catalog]
     verdict = overall_verdict(results)
     report = {
+        "schema_version": REPORT_SCHEMA_VERSION,
         "verdict": verdict.value,
         "target": {"name": run.target_name, "scope": run.target_scope, "versions": dict(run.versions)},
         "started": run.started,

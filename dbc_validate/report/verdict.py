@@ -22,6 +22,7 @@ class Outcome(StrEnum):
     ERROR = "error"
     SKIPPED = "skipped"
     NOT_RUN = "not_run"  # collected but never reached (deselected, interrupted)
+    INTERRUPTED = "interrupted"  # interrupted while running, after recording partial evidence (kept, short of gate)
 
 
 class Status(StrEnum):
@@ -40,6 +41,7 @@ class Verdict(StrEnum):
 
 
 RAN = (Outcome.PASSED, Outcome.FAILED, Outcome.ERROR)
+MEASURED = (*RAN, Outcome.INTERRUPTED)  # tests whose evidence counts (an interrupted one's is partial)
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,18 @@ def _gate_gaps(criterion: Criterion, tests: Sequence[TestResult], scope: Scope |
     """Why a passing criterion still does not meet the gate (empty list when it does)."""
     required = criterion.required_scope
     gaps = []
+    cut = [t for t in tests if t.outcome is Outcome.INTERRUPTED]
+    if cut:
+        gaps.append(
+            Gap(
+                "interrupted: " + "; ".join(dict.fromkeys(_first_line(t.message) for t in cut)),
+                "interrupted before it finished, evidence so far kept: " + _listing(cut),
+            )
+        )
     if not reaches(scope, required):
         reached = scope.value if scope else "unscoped"
         gaps.append(Gap(f"{reached} only", f"evidence is {reached}; Gate 1 requires {required.value} scope"))
-    unproven = [t for t in tests if t.outcome not in RAN and reaches(t.scope, required)]
+    unproven = [t for t in tests if t.outcome not in MEASURED and reaches(t.scope, required)]
     if unproven:
         gaps.append(
             Gap(
@@ -107,7 +117,7 @@ def _gate_gaps(criterion: Criterion, tests: Sequence[TestResult], scope: Scope |
             )
         )
     if criterion.threshold is not None:
-        ran = [t for t in tests if t.outcome in RAN]
+        ran = [t for t in tests if t.outcome in MEASURED]
         missed = [v.detail for t in ran for v in t.thresholds if v.criterion == criterion.id and not v.met]
         if missed:
             # Shown at any scope: a release manager wants "covered 60 s of 48 h" even when scope already blocks.
@@ -136,7 +146,7 @@ def judge_criterion(
         return CriterionResult(
             criterion, Status.NOT_COVERED, None, False, (), f"no test carries gate1({criterion.id!r}) yet", measured
         )
-    ran = [t for t in mine if t.outcome in RAN]
+    ran = [t for t in mine if t.outcome in MEASURED]
     scope = strongest(t.scope for t in ran)
     failed = [t for t in mine if t.outcome is Outcome.FAILED]
     errored = [t for t in mine if t.outcome is Outcome.ERROR]
@@ -147,7 +157,7 @@ def judge_criterion(
     if not ran:
         return CriterionResult(criterion, Status.NOT_RUN, None, False, nodeids, "not run: " + _listing(mine), measured)
     gaps = _gate_gaps(criterion, mine, scope)
-    skipped = [t for t in mine if t.outcome not in RAN]
+    skipped = [t for t in mine if t.outcome not in MEASURED]
     notes = [g.detail for g in gaps]
     if skipped and not any(reaches(t.scope, criterion.required_scope) for t in skipped):
         notes.append(f"also not run: {_listing(skipped)}")

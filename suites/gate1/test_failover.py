@@ -9,7 +9,7 @@ import pytest
 
 from dbc_validate.analysis.cnpg_topology import durability_of_set
 from dbc_validate.analysis.failover_log import judge_losses, judge_write_gaps
-from dbc_validate.probes.failover_trials import FailoverRun, trial_chart, trial_notes
+from dbc_validate.probes.failover_trials import FailoverRun, TrialsInterrupted, trial_chart, trial_notes
 
 pytestmark = [pytest.mark.gate1("databases.failover"), pytest.mark.destructive]
 
@@ -34,6 +34,16 @@ def _record_run(run: FailoverRun, evidence: Any, prefix: str) -> None:
         evidence.note(note)
 
 
+def _keep_interrupted(stopped: TrialsInterrupted, evidence: Any, threshold_s: float, prefix: str) -> None:
+    """The trials that finished before Ctrl-C/SIGTERM stay in the report, judged short of the gate."""
+    if not stopped.run.trials:
+        return
+    _record_run(stopped.run, evidence, prefix)
+    gaps = judge_write_gaps(stopped.run.figures, threshold_s)
+    evidence.threshold(gaps.ok, f"{prefix.rstrip('_') or 'failover'} so far: {gaps.detail}")
+    evidence.interrupted(stopped.done)
+
+
 def test_primary_loss_resumes_writes_under_threshold_without_losing_promised_writes(
     failover_lab: Any, manifest_set: Any, gate1_criterion: Any, gate1_evidence: Any, gate1_progress: Any
 ) -> None:
@@ -42,7 +52,11 @@ def test_primary_loss_resumes_writes_under_threshold_without_losing_promised_wri
     for note in failover_lab.notes:
         gate1_evidence.note(note)
     gate1_progress(f"failover: {failover_lab.default_trials} primary failure(s) on {failover_lab.description}")
-    run = failover_lab.run_trials()
+    try:
+        run = failover_lab.run_trials()
+    except TrialsInterrupted as stopped:
+        _keep_interrupted(stopped, gate1_evidence, threshold_s, "")
+        raise
     _record_run(run, gate1_evidence, "")
     gaps = judge_write_gaps(run.figures, threshold_s)
     losses = judge_losses(run.figures, durability.synchronous and durability.required, durability.describe())
@@ -57,7 +71,11 @@ def test_switchover_resumes_writes_under_threshold_without_losing_writes(
 ) -> None:
     threshold_s = float(gate1_criterion.threshold.value)
     gate1_progress(f"failover: one switchover on {failover_lab.description}")
-    run = failover_lab.run_trials(1, graceful=True)
+    try:
+        run = failover_lab.run_trials(1, graceful=True)
+    except TrialsInterrupted as stopped:
+        _keep_interrupted(stopped, gate1_evidence, threshold_s, "switchover_")
+        raise
     _record_run(run, gate1_evidence, "switchover_")
     gaps = judge_write_gaps(run.figures, threshold_s)
     # A switchover hands over cleanly: any lost acknowledged write is a defect, whatever the durability.

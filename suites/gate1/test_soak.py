@@ -10,20 +10,51 @@ from __future__ import annotations
 import pytest
 
 from dbc_validate.analysis.soak_summary import chart_lines, record_charts
+from dbc_validate.criteria import by_id
 from dbc_validate.errors import InputError
-from dbc_validate.probes.soak.plan import soak_plan
-from dbc_validate.probes.soak.runner import SoakResult, run_soak
+from dbc_validate.probes.soak.plan import resume_command, soak_plan
+from dbc_validate.probes.soak.runner import SoakInterrupted, SoakResult, run_soak
 
 pytestmark = pytest.mark.soak
 
 
 @pytest.fixture(scope="module")
-def soak_result(soak, gate1_settings, gate1_progress) -> SoakResult:
+def soak_result(request, soak, gate1_settings, gate1_progress, gate1_interrupted_evidence) -> SoakResult:
     try:
         plan = soak_plan(gate1_settings)
         return run_soak(soak, plan, gate1_progress)
     except InputError as exc:
         pytest.exit(f"dbc_validate: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    except SoakInterrupted as stopped:
+        # The samples so far stay in the report, short of the gate, with the command that continues the run.
+        command = resume_command(request.config.invocation_params.args, stopped.result.summary.run_id)
+        required_s = float(by_id("stability.soak", gate1_settings.catalog).threshold.value) * 3600
+        evidence = gate1_interrupted_evidence("stability.soak")
+        _record_soak(stopped.result, required_s, evidence)
+        evidence.measure("resume_command", command)
+        evidence.note(f"continue this run with: {command}")
+        evidence.interrupted(f"{stopped}; resume with --soak-resume {stopped.result.summary.run_id}")
+        raise
+
+
+def _record_soak(result: SoakResult, required_s: float, evidence) -> None:
+    """The error-rate criterion's figures, from a finished soak or from the samples of an interrupted one."""
+    s, plan = result.summary, result.plan
+    evidence.measure("run_id", s.run_id)
+    evidence.measure("covered_time", s.covered_against(required_s))
+    evidence.measure("covered_h", round(s.covered_s / 3600, 4), "h")
+    evidence.measure("samples", s.samples)
+    evidence.measure("segments", len(s.segments))
+    evidence.measure("gaps", [g.describe() for g in s.gaps])
+    evidence.measure("requests", s.requests)
+    evidence.measure("error_rate_percent", None if s.error_rate is None else round(s.error_rate * 100, 4), "%")
+    evidence.measure("error_rate_max_percent", round(plan.error_rate_max * 100, 4), "%")
+    evidence.measure("latency_p95_max_ms", s.p95_ms_max, "ms")
+    evidence.note(f"soak subject: {s.subject}; samples in {result.samples_path}")
+    for segment in s.segments:
+        evidence.note(f"segment {segment.index}: {segment.samples} samples, ended {segment.ended}")
+    _charts(result, "soak", evidence)
+    evidence.threshold(s.covered_s >= required_s, f"covered time {s.covered_against(required_s)}")
 
 
 def _charts(result: SoakResult, topic: str, evidence, limit_percent: float = 70.0) -> None:
@@ -33,21 +64,7 @@ def _charts(result: SoakResult, topic: str, evidence, limit_percent: float = 70.
 @pytest.mark.gate1("stability.soak")
 def test_soak_error_rate_stays_under_the_limit_for_the_covered_time(soak, soak_result, gate1_criterion, gate1_evidence):
     s, plan = soak_result.summary, soak_result.plan
-    required_s = float(gate1_criterion.threshold.value) * 3600
-    gate1_evidence.measure("run_id", s.run_id)
-    gate1_evidence.measure("covered_time", s.covered_against(required_s))
-    gate1_evidence.measure("covered_h", round(s.covered_s / 3600, 4), "h")
-    gate1_evidence.measure("segments", len(s.segments))
-    gate1_evidence.measure("gaps", [g.describe() for g in s.gaps])
-    gate1_evidence.measure("requests", s.requests)
-    gate1_evidence.measure("error_rate_percent", None if s.error_rate is None else round(s.error_rate * 100, 4), "%")
-    gate1_evidence.measure("error_rate_max_percent", round(plan.error_rate_max * 100, 4), "%")
-    gate1_evidence.measure("latency_p95_max_ms", s.p95_ms_max, "ms")
-    gate1_evidence.note(f"soak subject: {s.subject}; samples in {soak_result.samples_path}")
-    for segment in s.segments:
-        gate1_evidence.note(f"segment {segment.index}: {segment.samples} samples, ended {segment.ended}")
-    _charts(soak_result, "soak", gate1_evidence)
-    gate1_evidence.threshold(s.covered_s >= required_s, f"covered time {s.covered_against(required_s)}")
+    _record_soak(soak_result, float(gate1_criterion.threshold.value) * 3600, gate1_evidence)
     assert s.requests > 0, f"no request reached {soak.description} during the soak"
     assert s.error_rate is not None and s.error_rate <= plan.error_rate_max, (
         f"error rate {s.failures}/{s.requests} = {(s.error_rate or 0) * 100:.3f} % exceeds "

@@ -45,6 +45,12 @@ def _status_number() -> dict:
     return report
 
 
+def _series_x_text() -> dict:
+    report = good_report()
+    report["measurements"]["criteria"]["security.rbac"]["series"][0]["x"][1] = "one"
+    return report
+
+
 CASES = [
     ("non-utf8", b"\xff\xfe{not utf-8", "is not UTF-8 text"),
     ("not-json", b"{", "is not JSON"),
@@ -60,8 +66,16 @@ CASES = [
     (
         "measurements-criteria-a-list",
         json.dumps(_wrong("measurements", {"criteria": [1]})).encode(),
-        "has a value of an unexpected type",
+        "measurements.criteria is a list, not an object",
     ),
+    (
+        "newer-schema",
+        json.dumps(_wrong("schema_version", 2)).encode(),
+        "has schema_version 2; this harness reads version 1",
+    ),
+    ("unknown-verdict", json.dumps(_wrong("verdict", "MAYBE")).encode(), "verdict: 'MAYBE' is not one of"),
+    ("series-x-text", json.dumps(_series_x_text()).encode(), ".series[0].x[1] is a string, not a number"),
+    ("partial-a-list", json.dumps(_wrong("partial", [1])).encode(), "partial is a list, not an object or null"),
 ]
 
 
@@ -80,3 +94,12 @@ def test_a_series_named_like_mathtext_renders_as_plain_text(tmp_path: Path, caps
     (tmp_path / "gate1.html").unlink()
     assert main(["report", str(json_path)]) == 0, capsys.readouterr().err
     assert "<svg" in (tmp_path / "gate1.html").read_text(encoding="utf-8")
+
+
+def test_a_written_report_carries_its_schema_version_and_meets_its_own_schema(tmp_path):
+    from dbc_validate.report.input_check import report_problem
+
+    report = good_report()
+    assert report["schema_version"] == 1
+    assert report_problem(report) is None
+    assert report_problem({k: v for k, v in report.items() if k != "schema_version"}) is None  # older files

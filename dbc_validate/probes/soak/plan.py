@@ -4,13 +4,15 @@ The values were validated when the settings were resolved (dbc_validate.options)
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dbc_validate.durations import parse_cpu_cores, parse_memory_mb, parse_percent
 from dbc_validate.settings import Settings
 
-__all__ = ["SoakPlan", "parse_cpu_cores", "parse_memory_mb", "parse_percent", "soak_plan"]
+__all__ = ["SoakPlan", "parse_cpu_cores", "parse_memory_mb", "parse_percent", "resume_command", "soak_plan"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,17 @@ def soak_plan(settings: Settings) -> SoakPlan:
         memory_budget_mb=settings.soak_memory_budget_mb,
         rate_per_s=settings.soak_rate_per_s,
     )
+
+
+def resume_command(args: Sequence[str], run_id: str, program: str = "pytest") -> str:
+    """The command that continues run `run_id`: the interrupted command's arguments with `--soak-resume` set."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--soak-resume":
+            skip = True
+        elif not arg.startswith("--soak-resume="):
+            kept.append(arg)
+    return shlex.join([program, *kept, "--soak-resume", run_id])

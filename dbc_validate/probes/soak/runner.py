@@ -37,6 +37,18 @@ class SoakResult:
     segment_ran_s: float  # time this call sampled (0 when the run was already complete)
 
 
+class SoakInterrupted(KeyboardInterrupt):
+    """Ctrl-C/SIGTERM during the soak: still an interrupt, carrying what the samples on disk cover so far."""
+
+    def __init__(self, result: SoakResult) -> None:
+        s = result.summary
+        super().__init__(
+            f"soak {s.run_id}: {format_duration(s.covered_s)} of {format_duration(s.planned_s)} covered "
+            f"({s.samples} samples) before the interrupt"
+        )
+        self.result = result
+
+
 def _fmt(value: float | None, unit: str) -> str:
     return "—" if value is None else f"{value:.1f}{unit}"
 
@@ -169,6 +181,7 @@ def run_soak(
     )
     covered = covered_before
     reason = "interrupted"
+    stopped: KeyboardInterrupt | None = None
     # One line per sample, but no more than about 200 over the whole run (48 h at 10 s would be 17,280).
     report = Throttled(progress, max(plan.interval_s, planned / 200) - 0.5)
     try:
@@ -186,10 +199,15 @@ def run_soak(
                 f"{record['restarts']} restart(s); errors so far {sampler.failures} of {sampler.requests}"
             )
         reason = "completed"
+    except KeyboardInterrupt as exc:
+        stopped = exc
     finally:
         report.flush()
         worker.stop()
         store.append({"type": "end", "segment": segment, "t": round(clock(), 3), "reason": reason})
         store.close()
     summary, series = summarize(store.run_id, store.records())
-    return SoakResult(summary, series, store.path, plan, resumed, clock() - start)
+    result = SoakResult(summary, series, store.path, plan, resumed, clock() - start)
+    if stopped is not None:
+        raise SoakInterrupted(result) from stopped
+    return result
