@@ -25,6 +25,7 @@ pytest_plugins = ["pytester"]
 # subprocess that does): `pytest tests -m "not lab"` leaves them out.
 LAB_FILES = frozenset(
     {
+        "apps/test_app_stack_suite.py",
         "cjk/test_cjk_probes.py",
         "cjk/test_cjk_suite.py",
         "cjk/test_postgres_capability.py",
