@@ -293,3 +293,24 @@ def reaches_mysql(plan: WordPressPlan, mysql: MysqlPlan) -> bool:
     """Does WORDPRESS_DB_HOST name one of the MySQL StatefulSet's Services (as cluster DNS would resolve it)?"""
     ns, service, _ = service_of_host(plan.db_host, plan.service.split("/")[0])
     return f"{ns}/{service}" in mysql.services
+
+
+def label_selector(workload: K8sObject) -> str:
+    """`-l` argument selecting the workload's pods (its spec.selector.matchLabels)."""
+    labels = (workload.spec.get("selector") or {}).get("matchLabels") or {}
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def restart_complete(old_uids: Sequence[str], pods: Sequence[Mapping[str, Any]], want: int) -> bool:
+    """Every pod deleted has been replaced: `want` ready pods, none of them one of the deleted ones."""
+    fresh = [p for p in pods if (p.get("metadata") or {}).get("uid") not in old_uids]
+    ready = [
+        p
+        for p in fresh
+        if any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (p.get("status") or {}).get("conditions") or []
+        )
+        and not (p.get("metadata") or {}).get("deletionTimestamp")
+    ]
+    return len(ready) >= want and len(fresh) == len(pods)
