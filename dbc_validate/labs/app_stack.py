@@ -19,7 +19,7 @@ from dbc_validate.analysis.app_stack import AppStackPlan, VolumeUse, app_stack_p
 from dbc_validate.analysis.live.secrets import generate_values, secret_plan
 from dbc_validate.analysis.traefik_file_config import backend_key
 from dbc_validate.capabilities import HttpRoute, IngressEndpoint, MysqlEndpoint, WordPressVariant
-from dbc_validate.labs.mariadb_server import MariaDbServer
+from dbc_validate.labs.mariadb_server import MariaDbServer, find_mariadb
 from dbc_validate.labs.traefik_proxy import TraefikLab
 from dbc_validate.labs.wordpress_php import WordPressPhp, find_wordpress
 from dbc_validate.manifests.deploy_time_secrets import load_deploy_time_secrets
@@ -46,8 +46,9 @@ class LocalAppStack:
     def __init__(self, plan: AppStackPlan, progress: Callable[[str], None]) -> None:
         self.plan = plan
         self.progress = progress
-        self.directory = lab_directory("apps")
+        find_mariadb()  # missing packages are reported before anything is created
         self.php, self.wordpress_version = find_wordpress()
+        self.directory = lab_directory("apps")
         self.database = MariaDbServer(plan.mysql, self.directory, self._volume(plan.mysql.data))
         db_host = f"127.0.0.1:{self.database.port}"
         # A WORDPRESS_DB_HOST that names no Service of the StatefulSet is kept: it does not resolve here either.

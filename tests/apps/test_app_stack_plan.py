@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import dbc_validate.labs.mariadb_server as mariadb_server
 from dbc_validate.analysis.app_checks import (
     CJK_TEXT,
     MysqlObservation,
@@ -19,11 +20,14 @@ from dbc_validate.analysis.app_checks import (
 )
 from dbc_validate.analysis.app_stack import app_stack_plan, container_env, reaches_mysql, volume_at
 from dbc_validate.analysis.live.apps import HttpAnswer
+from dbc_validate.capabilities import Capability, CapabilityUnavailable
 from dbc_validate.labs.app_stack import local_secret_values
 from dbc_validate.labs.mariadb_server import init_sql, server_charset
 from dbc_validate.labs.wordpress_php import wp_config
 from dbc_validate.manifests.model import K8sObject
 from dbc_validate.manifests.traefik_routes import http_routes
+from dbc_validate.settings import Settings
+from dbc_validate.targets.local import LocalTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,3 +178,16 @@ def test_access_needs_every_variant_answering_with_a_wordpress_page():
     assert "not a WordPress page" in access_findings("h", ["prod"], [_answer("prod", 200, "hello", "")])[0].message
     assert is_wordpress(HttpAnswer(200, '<link href="/wp-content/themes/x.css">'))
     assert segments_missing("越野摩托车论坛 中文测试 日本語のテキスト") == ["한국어 텍스트"]
+
+
+def test_missing_packages_make_the_capability_unavailable_with_the_apt_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(mariadb_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))  # any lab folder would show up here
+    target = LocalTarget(Settings(root=ROOT, target="local"), lambda line: None)
+    with pytest.raises(CapabilityUnavailable) as caught:
+        target.provide(Capability.APPS)
+    target.stop()
+    assert "apt-get install mariadb-server php-cli php-mysql wordpress wordpress-theme-twentytwentythree" in str(
+        caught.value
+    )
+    assert not list(tmp_path.glob("dbc-apps-*"))
