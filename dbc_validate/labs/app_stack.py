@@ -30,6 +30,19 @@ from dbc_validate.tools.processes import lab_directory
 SECRETS_OVERLAY = "kind"  # the local stand-ins model a dev cluster: its test secrets, generated per run
 
 
+def minor(version: str) -> str:
+    """ "10.11.18" -> "10.11"."""
+    return ".".join(version.split(".")[:2])
+
+
+def mysql_label(image: str) -> str:
+    """ "mysql:8.4.6" -> "MySQL 8.x" (what the StatefulSet runs, as the report names it)."""
+    name, _, tag = image.rsplit("/", 1)[-1].split("@", 1)[0].partition(":")
+    label = {"mysql": "MySQL", "mariadb": "MariaDB", "percona": "Percona Server"}.get(name, name)
+    major = tag.split(".", 1)[0]
+    return f"{label} {major}.x" if major.isdigit() else label
+
+
 def _token(length: int) -> str:
     return secrets.token_urlsafe(length)[:length]
 
@@ -72,15 +85,19 @@ class LocalAppStack:
 
     @property
     def description(self) -> str:
-        return (
-            f"local lab: MariaDB {self.database.version} standing in for MySQL 8.x ({self.plan.mysql.image}); "
-            f"WordPress {self.wordpress_version} (Debian) standing in for the image's "
-            f"{self._image_version()} ({len(self.sites)} variant(s) on php -S)"
-        )
+        return f"local lab: {self.stands_in} ({len(self.sites)} variant(s) on php -S)"
 
     def _image_version(self) -> str:
         tag = self.plan.wordpress[0].image.rsplit(":", 1)[-1]
-        return tag.split("-", 1)[0] if tag else "unknown"
+        return minor(tag.split("-", 1)[0]) if tag else "unknown"
+
+    @property
+    def stands_in(self) -> str:
+        """What the report says the lab is: "MariaDB 10.11 standing in for MySQL 8.x; WordPress 6.1 ..."."""
+        return (
+            f"MariaDB {minor(self.database.version)} standing in for {mysql_label(self.plan.mysql.image)}; WordPress "
+            f"{minor(self.wordpress_version)} (Debian) standing in for the image's {self._image_version()}"
+        )
 
     @property
     def mysql(self) -> MysqlEndpoint:
@@ -116,8 +133,7 @@ class LocalAppStack:
     def notes(self) -> tuple[str, ...]:
         m = self.plan.mysql
         notes = [
-            f"MariaDB {self.database.version} standing in for MySQL 8.x; WordPress {self.wordpress_version} "
-            f"(Debian) standing in for the image's {self._image_version()}",
+            f"{self.stands_in} (MariaDB {self.database.version}, WordPress {self.wordpress_version})",
             f"server charset {self.database.charset}/{self.database.collation or 'default'} "
             f"({'from the StatefulSet args' if m.charset else 'the image default'}); "
             f"data dir stands for {m.data.description}",

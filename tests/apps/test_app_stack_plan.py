@@ -21,7 +21,7 @@ from dbc_validate.analysis.app_checks import (
 from dbc_validate.analysis.app_stack import app_stack_plan, container_env, reaches_mysql, volume_at
 from dbc_validate.analysis.live.apps import HttpAnswer
 from dbc_validate.capabilities import Capability, CapabilityUnavailable
-from dbc_validate.labs.app_stack import local_secret_values
+from dbc_validate.labs.app_stack import local_secret_values, minor, mysql_label
 from dbc_validate.labs.mariadb_server import init_sql, server_charset
 from dbc_validate.labs.wordpress_php import wp_config
 from dbc_validate.manifests.model import K8sObject
@@ -191,3 +191,9 @@ def test_missing_packages_make_the_capability_unavailable_with_the_apt_command(m
         caught.value
     )
     assert not list(tmp_path.glob("dbc-apps-*"))
+
+
+def test_the_lab_names_what_it_stands_in_for():
+    assert mysql_label("mysql:8.4.6") == "MySQL 8.x"
+    assert mysql_label("docker.io/library/mariadb:11.4@sha256:0") == "MariaDB 11.x"
+    assert mysql_label("mysql") == "MySQL" and minor("10.11.18") == "10.11"
