@@ -208,7 +208,10 @@ def _arg(args: Sequence[str], flag: str) -> str | None:
 
 
 def mysql_plan(ms: ManifestSet, workload: K8sObject, secrets: SecretValues) -> MysqlPlan:
-    container = next(c for c in _containers(workload) if image_name(str(c.get("image", ""))).startswith(MYSQL_IMAGES))
+    containers = _containers(workload)
+    container = next(
+        (c for c in containers if image_name(str(c.get("image", ""))).startswith(MYSQL_IMAGES)), containers[0]
+    )
     ns = workload.namespace or "default"
     env = container_env(container, ns, secrets)
     args = [str(a) for a in [*(container.get("command") or []), *(container.get("args") or [])]]

@@ -18,9 +18,10 @@ from dbc_validate.analysis.app_checks import (
 )
 from dbc_validate.analysis.findings import Finding, finding
 from dbc_validate.analysis.live.apps import app_hosts
-from dbc_validate.capabilities import AppStack
+from dbc_validate.capabilities import AppStack, HttpRoute
 from dbc_validate.probes.mysql_health import read_post
 from dbc_validate.probes.wordpress_site import (
+    UNMARKED,
     Admin,
     ProbeFailed,
     Reply,
@@ -38,26 +39,34 @@ from dbc_validate.probes.wordpress_site import (
 )
 
 
+def expected_variants(route: HttpRoute) -> list[str]:
+    """The variants a client can tell apart on `route`: by its marker header, else all answers are one."""
+    return list(route.shares()) if marker_of(route) else [UNMARKED]
+
+
 def variants_of(apps: AppStack) -> list[str]:
-    return list(apps.route.shares())
+    return expected_variants(apps.route)
 
 
-def site_for(apps: AppStack, host: str | None = None) -> WordPressSite:
-    return WordPressSite(apps.ingress.base_url, host or apps.route.hosts[0], marker_of(apps.route))
+def site_for(apps: AppStack, host: str | None = None, route: HttpRoute | None = None) -> WordPressSite:
+    route = route or apps.route
+    return WordPressSite(apps.ingress.base_url, host or route.hosts[0], marker_of(route))
 
 
 def access(apps: AppStack) -> tuple[list[TimedAnswer], list[Finding]]:
-    """GET / for every host the set routes to WordPress, until each variant answered three times."""
+    """GET / for every host the set routes to WordPress, until each variant of its route answered three times."""
     answers: list[TimedAnswer] = []
     findings: list[Finding] = []
-    for host in app_hosts(apps.ingress.routes):
-        try:
-            mine = sample_host(site_for(apps, host), variants_of(apps))
-        except ProbeFailed as exc:
-            findings.append(finding("live.app", f"http://{host}/ via Traefik", str(exc)))
-            continue
-        answers += mine
-        findings += access_findings(host, variants_of(apps), mine)
+    hosts = set(app_hosts(apps.ingress.routes))
+    for route in apps.ingress.routes:
+        for host in (h for h in route.hosts if h in hosts):
+            try:
+                mine = sample_host(site_for(apps, host, route), expected_variants(route))
+            except ProbeFailed as exc:
+                findings.append(finding("live.app", f"http://{host}/ via Traefik", str(exc)))
+                continue
+            answers += mine
+            findings += access_findings(host, expected_variants(route), mine)
     return answers, findings
 
 

@@ -21,6 +21,7 @@ from dbc_validate.analysis.app_checks import TimedAnswer
 from dbc_validate.analysis.live.apps import HttpAnswer
 from dbc_validate.capabilities import HttpRoute
 
+UNMARKED = "(unmarked)"  # the variant of every answer on a route whose backends add no marker header
 MAX_TRIES = 24  # requests per host to meet every variant of a weighted round robin (70/30 needs at most 4)
 
 
@@ -83,8 +84,8 @@ class WordPressSite:
             for name, morsel in cookie.items():
                 self.cookies[name] = morsel.value
         names = {k.lower(): v for k, v in response.getheaders()}
-        variant = names.get(self.marker.lower(), "") if self.marker else "(unmarked)"
-        return Reply(response.status, names, data, seconds, variant or "(unmarked)")
+        variant = names.get(self.marker.lower(), "") if self.marker else UNMARKED
+        return Reply(response.status, names, data, seconds, variant or UNMARKED)
 
     def form(self, path: str, fields: Mapping[str, str]) -> Reply:
         body = urllib.parse.urlencode(fields).encode()
