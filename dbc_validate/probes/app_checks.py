@@ -113,10 +113,10 @@ def read_back(apps: AppStack, session: AdminSession, post_id: int, text: str, re
             result.findings.append(finding("live.app", f"post {post_id}", f"variant {variant} never answered"))
             continue
         got = raw_post(rest[variant])
-        for label, value in (("title", got[0] if got else None), ("content", got[1] if got else None)):
-            problem = same_text(f"post {post_id} {label} via REST ({variant})", value, text)
-            result.findings += [problem] if problem else []
-        result.shown.append(f"REST ({variant}): {got[0] if got else f'HTTP {rest[variant].status}'}")
+        problems = _compare(f"post {post_id} via REST ({variant})", got, text)
+        result.findings += problems
+        shown = got[0] if got else f"HTTP {rest[variant].status}"
+        result.shown.append(f"REST ({variant}): {shown} [{'changed' if problems else 'byte-identical'}]")
         page = pages.get(variant)
         missing = segments_missing(page.text()) if page is not None and page.status == 200 else ["(no page)"]
         if missing:
@@ -126,12 +126,20 @@ def read_back(apps: AppStack, session: AdminSession, post_id: int, text: str, re
             )
         else:
             result.shown.append(f"page /?p={post_id} ({variant}): every CJK segment shown")
-    stored = read_post(apps.mysql, apps.variants[0].table_prefix, post_id)
-    for label, value in (("title", stored[0] if stored else None), ("content", stored[1] if stored else None)):
-        problem = same_text(f"{apps.variants[0].table_prefix}posts.post_{label} (pymysql)", value, text)
-        result.findings += [problem] if problem else []
+    prefix = apps.variants[0].table_prefix
+    stored = read_post(apps.mysql, prefix, post_id)
+    problems = _compare(f"{prefix}posts row {post_id} (pymysql)", stored, text)
+    result.findings += problems
     if stored:
-        result.shown.append(f"pymysql {apps.variants[0].table_prefix}posts.post_title: {stored[0]}")
+        result.shown.append(
+            f"pymysql {prefix}posts.post_title: {stored[0]} [{'changed' if problems else 'byte-identical'}]"
+        )
+
+
+def _compare(where: str, got: tuple[str, str] | None, text: str) -> list[Finding]:
+    """Title and content against what was sent."""
+    pairs = (("title", got[0] if got else None), ("content", got[1] if got else None))
+    return [p for label, value in pairs if (p := same_text(f"{where} {label}", value, text)) is not None]
 
 
 def connectivity(apps: AppStack, session: AdminSession) -> RoundTrip:
