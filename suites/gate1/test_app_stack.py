@@ -52,7 +52,7 @@ def test_mysql_serves_the_application_user_in_utf8mb4(apps, gate1_evidence):
     gate1_evidence.measure("innodb", seen.innodb or None)
     gate1_evidence.note(f"{apps.mysql.description}; as {apps.mysql.user}@{apps.mysql.database}")
     gate1_evidence.note(f"CJK write/read: sent {CJK_TEXT!r}, read {seen.written!r} {seen.write_error}".strip())
-    gate1_evidence.note(f"root without password: {seen.root_without_password}")
+    gate1_evidence.note(f"root (no password) over TCP: {seen.root_without_password}")
     for note in apps.notes:
         gate1_evidence.note(note)
     findings = mysql_findings(apps.mysql.database, seen, apps.workload_problems())
