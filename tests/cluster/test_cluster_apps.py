@@ -64,3 +64,48 @@ def test_a_restart_is_complete_only_when_every_deleted_pod_is_replaced_and_ready
     assert not restart_complete(["a"], [_pod("a", True, deleting=True), _pod("b", True)], 1)
     assert not restart_complete(["a"], [_pod("b", False)], 1)
     assert restart_complete(["a"], [_pod("b", True)], 1)
+
+
+class FakeKubectl:
+    """Pods per selector: the old ones until deleted, then their replacements (not ready on the first read)."""
+
+    def __init__(self) -> None:
+        self.deleted: list[tuple[str, str]] = []
+        self.reads = 0
+
+    def items(self, resource, namespace=None, *, selector=None, missing_ok=False):
+        assert resource == "pods"
+        self.reads += 1
+        if (namespace, selector) not in self.deleted:
+            return [_pod(f"old-{namespace}", True)]
+        return [_pod(f"new-{namespace}", self.reads > 8)]
+
+    def run(self, args, **kwargs):
+        assert args[:2] == ["delete", "pods"]
+        self.deleted.append((args[3], args[5]))
+
+    def get(self, resource, name, namespace=None):
+        return None
+
+
+def test_a_cluster_restart_deletes_the_database_and_wordpress_pods_and_waits_for_ready_replacements(
+    kind_set, monkeypatch
+):
+    secrets = [_secret("infra", "mysql", password="pw"), _secret("prod", "wordpress"), _secret("stage", "wordpress")]
+    access = WithSecrets(secrets, manifest_set=kind_set, deployments=[obj("traefik", "deployment_ready")])
+    with ExitStack() as stack:
+        apps = cluster_apps(access, stack)
+    fake = FakeKubectl()
+    access.kubectl = fake
+    monkeypatch.setattr("dbc_validate.cluster.app_stack.time.sleep", lambda seconds: None)
+    assert apps.mysql.port == access.forward_to
+    done = apps.restart()
+    assert sorted(fake.deleted) == [
+        ("infra", "app=mysql"),
+        ("prod", "app=wordpress,version=blue"),
+        ("stage", "app=wordpress,version=blue"),
+    ]
+    assert "deleted 3 pod(s) of 3 workload(s)" in done and fake.reads > 8
+    assert apps.mysql.port == access.forward_to  # the forward went to a deleted pod: a new one was opened
+    assert [f for f in access.forwards if f[1] == "svc/mysql"] == [("infra", "svc/mysql", 3306)] * 2
+    assert apps.workload_problems() == ["StatefulSet/infra/mysql is not deployed"]
