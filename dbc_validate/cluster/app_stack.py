@@ -10,8 +10,9 @@ import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from dbc_validate.analysis.app_stack import AppStackPlan, app_stack_plan, label_selector, restart_complete
+from dbc_validate.analysis.app_stack import AppStackPlan, app_stack_plan
 from dbc_validate.analysis.live.databases import statefulset_health
+from dbc_validate.analysis.workload_config import label_selector, restart_complete
 from dbc_validate.capabilities import HttpRoute, IngressEndpoint, MysqlEndpoint, WordPressVariant
 from dbc_validate.cluster.kubectl import ClusterError
 from dbc_validate.cluster.traefik_endpoint import cluster_ingress

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from dbc_validate.analysis.app_stack import AppStackPlan, VolumeUse, app_stack_plan, reaches_mysql, secret_values_in_set
+from dbc_validate.analysis.app_stack import AppStackPlan, app_stack_plan, reaches_mysql
 from dbc_validate.analysis.live.secrets import generate_values, secret_plan
 from dbc_validate.analysis.traefik_file_config import backend_key
+from dbc_validate.analysis.workload_config import VolumeUse, secret_values_in_set
 from dbc_validate.capabilities import HttpRoute, IngressEndpoint, MysqlEndpoint, WordPressVariant
 from dbc_validate.labs.mariadb_server import MariaDbServer, find_mariadb
 from dbc_validate.labs.traefik_proxy import TraefikLab

@@ -18,8 +18,9 @@ from dbc_validate.analysis.app_checks import (
     mysql_findings,
     segments_missing,
 )
-from dbc_validate.analysis.app_stack import app_stack_plan, container_env, reaches_mysql, volume_at
+from dbc_validate.analysis.app_stack import app_stack_plan, reaches_mysql
 from dbc_validate.analysis.live.apps import HttpAnswer
+from dbc_validate.analysis.workload_config import container_env, volume_at
 from dbc_validate.capabilities import Capability, CapabilityUnavailable
 from dbc_validate.labs.app_stack import local_secret_values, minor, mysql_label
 from dbc_validate.labs.mariadb_server import init_sql, server_charset

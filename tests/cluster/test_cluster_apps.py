@@ -8,7 +8,7 @@ from contextlib import ExitStack
 
 from cluster_fixtures import RecordingAccess, obj
 
-from dbc_validate.analysis.app_stack import restart_complete
+from dbc_validate.analysis.workload_config import restart_complete
 from dbc_validate.cluster.app_stack import cluster_apps
 
 
