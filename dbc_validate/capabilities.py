@@ -31,6 +31,7 @@ class Capability(StrEnum):
     INGRESS = "ingress"  # IngressEndpoint
     CLUSTER = "cluster"  # cluster.access.ClusterAccess (API access to a live cluster)
     SOAK = "soak"  # SoakSubject
+    APPS = "apps"  # AppStack: the set's MySQL and WordPress variants, behind its Traefik
 
 
 # Which targets offer each capability, for skip reasons that tell the user where to go.
@@ -41,6 +42,7 @@ OFFERED_BY: Mapping[Capability, tuple[str, ...]] = {
     Capability.INGRESS: TARGET_NAMES,
     Capability.CLUSTER: ("kind", "k3d", "kubeconfig"),
     Capability.SOAK: TARGET_NAMES,
+    Capability.APPS: TARGET_NAMES,
 }
 
 
@@ -305,4 +307,55 @@ class SoakSubject(Protocol):
 
     def resources(self) -> ResourceUse:
         """CPU (since the previous call) and memory in use now."""
+        ...
+
+
+# --- apps: the set's MySQL and its WordPress variants behind Traefik, whichever target runs them -------------
+
+
+@dataclass(frozen=True)
+class MysqlEndpoint:
+    """Where the application's MySQL answers, and the application user the set gives WordPress.
+
+    `password` comes from the set's Secrets (deploy-time values): never printed (repr excludes it)."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str = field(repr=False)
+    description: str = ""  # "MariaDB 10.11 (local lab) standing in for mysql:8.4.6"
+
+
+@dataclass(frozen=True)
+class WordPressVariant:
+    """One WordPress variant of the set's split route (a Deployment behind one Service)."""
+
+    variant: str  # what Traefik's marker header says ("prod"), else the Service
+    service: str  # "namespace/name"
+    deployment: str  # "namespace/name"
+    uploads: str  # the volume holding wp-content/uploads, as the set declares it ("PVC prod/wordpress-files")
+    uploads_persistent: bool
+    table_prefix: str = "wp_"
+
+
+class AppStack(Protocol):
+    """The `apps` capability. Local: a MariaDB and one PHP-served WordPress per variant, configured from the set,
+    behind the Traefik lab. Cluster: the deployed StatefulSet and Deployments, MySQL through a port-forward and
+    WordPress through the cluster's Traefik. The application probes only ever see this."""
+
+    description: str
+    mysql: MysqlEndpoint
+    ingress: IngressEndpoint  # the Traefik serving the set's routes
+    route: HttpRoute  # the WordPress route (split between the variants)
+    variants: tuple[WordPressVariant, ...]
+    notes: tuple[str, ...]
+
+    def restart(self) -> str:
+        """Restart the database and every WordPress (delete their pods on a cluster); what was done, for notes.
+        Returns once everything answers again."""
+        ...
+
+    def workload_problems(self) -> list[str]:
+        """What the platform reports against the database workload (not ready, crash-looping, no claim)."""
         ...

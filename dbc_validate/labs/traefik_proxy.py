@@ -14,7 +14,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 
 import yaml
@@ -49,8 +49,15 @@ def _get(url: str, timeout_s: float = 2.0) -> bytes:
 class TraefikLab:
     """Traefik plus one variant server per backend Service, for a given set of routes."""
 
-    def __init__(self, routes: Sequence[HttpRoute], progress: Callable[[str], None], name: str = "traefik") -> None:
+    def __init__(
+        self,
+        routes: Sequence[HttpRoute],
+        progress: Callable[[str], None],
+        name: str = "traefik",
+        served: Mapping[str, str] | None = None,
+    ) -> None:
         self.routes = tuple(routes)
+        self.served = dict(served or {})  # backend key -> URL of a real server already standing in for it
         self.progress = progress
         self.name = name
         self.binary = find_program("traefik")
@@ -79,9 +86,9 @@ class TraefikLab:
         self.progress(
             f"{self.name}: starting Traefik {self.version} with {len(self.routes)} route(s) from the manifests"
         )
-        backends = distinct_backends(self.routes)
+        backends = [b for b in distinct_backends(self.routes) if backend_key(b) not in self.served]
         self.backends = start_backends([(backend_key(b), b.variant) for b in backends], self.directory, stack)
-        self.config = file_config(self.routes, {b.backend: b.url for b in self.backends})
+        self.config = file_config(self.routes, {**self.served, **{b.backend: b.url for b in self.backends}})
         self.web_port, self.admin_port = free_ports(2)
         dynamic = self.directory / "dynamic.yml"
         static = self.directory / "traefik.yml"

@@ -16,6 +16,7 @@ from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.analysis.live.secrets import SecretPlan
 from dbc_validate.capabilities import Capability
 from dbc_validate.cluster.access import ClusterAccess
+from dbc_validate.cluster.app_stack import cluster_apps
 from dbc_validate.cluster.cnpg_failover import cnpg_failover_backend
 from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
 from dbc_validate.cluster.diagnostics import collect_bundle
@@ -120,6 +121,7 @@ class ClusterTarget(Target):
             Capability.FAILOVER_LAB: provide_cnpg_failover_lab,
             Capability.INGRESS: cluster_ingress,
             Capability.SOAK: cluster_soak,
+            Capability.APPS: cluster_apps,
         }
     )
 

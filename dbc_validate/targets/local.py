@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 
 from dbc_validate.analysis.cnpg_topology import durability_of_set
-from dbc_validate.capabilities import Capability, IngressEndpoint, PostgresCapability
+from dbc_validate.capabilities import Capability, CapabilityUnavailable, IngressEndpoint, PostgresCapability
+from dbc_validate.errors import MissingBinary
+from dbc_validate.labs.app_stack import LocalAppStack, provide_local_apps
 from dbc_validate.labs.patroni_cluster import PatroniCluster, PatroniTiming, mirrored_sync
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
 from dbc_validate.labs.soak_subject import LocalSoakSubject, local_soak
@@ -34,6 +36,7 @@ class LocalTarget(Target):
             Capability.INGRESS: Scope.LOCAL,
             Capability.SOAK: Scope.LOCAL,
             Capability.FAILOVER_LAB: Scope.LOCAL,
+            Capability.APPS: Scope.LOCAL,
         }
 
     def providers(self) -> Mapping[Capability, Provider]:
@@ -43,6 +46,7 @@ class LocalTarget(Target):
             Capability.INGRESS: self._ingress,
             Capability.SOAK: self._soak,
             Capability.FAILOVER_LAB: self._failover_lab,
+            Capability.APPS: self._apps,
         }
 
     def _postgres(self, stack: ExitStack) -> PostgresCapability:
@@ -67,6 +71,16 @@ class LocalTarget(Target):
         subject = local_soak(http_routes(self.manifest_set()), stack, self.progress)
         self.versions["traefik"] = subject.lab.version
         return subject
+
+    def _apps(self, stack: ExitStack) -> LocalAppStack:
+        """MariaDB and one WordPress per variant of the set's split route, behind a Traefik lab."""
+        try:
+            lab = provide_local_apps(self.manifest_set(), self.settings.root, stack, self.progress)
+        except MissingBinary as exc:  # packages not installed: nothing could be checked here (NOT_RUN), not broken
+            raise CapabilityUnavailable(f"the apps lab cannot start: {exc.problem}; install with: {exc.fix}") from None
+        self.versions["mariadb (apps lab)"] = lab.database.version
+        self.versions["wordpress (apps lab)"] = f"{lab.wordpress_version} (Debian)"
+        return lab
 
     def _failover_lab(self, stack: ExitStack) -> FailoverLab:
         """The Patroni lab mirroring the set's declared replication; stopped and removed through `stack`."""

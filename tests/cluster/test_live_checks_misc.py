@@ -13,9 +13,6 @@ from cluster_fixtures import (
 from dbc_validate.analysis.live.apps import (
     HttpAnswer,
     app_hosts,
-    database_findings,
-    persistence_target,
-    replacement_pod,
     route_findings,
     visibility_findings,
 )
@@ -141,31 +138,6 @@ def test_route_answers_are_judged_like_a_user_would():
     assert "no healthy backend" in route_findings("www", HttpAnswer(502, "Bad Gateway"))[0].message
     db_down = HttpAnswer(500, "<h1>Error establishing a database connection</h1>")
     assert "cannot reach its database" in route_findings("www", db_down)[0].message
-    assert "Error establishing" in database_findings("www", db_down)[0].message
-    assert database_findings("www", HttpAnswer(200, "<html>blog</html>")) == []
-
-
-def test_persistence_prefers_a_statefulset_pod_with_a_bound_writable_claim():
-    pods = objs("pods", "wordpress_ready", "mysql_ready")
-    pvcs = [obj("storage", "pvc_bound_default_class"), obj("storage", "pvc_bound_no_class")]
-    target = persistence_target(pods, pvcs)
-    assert (target.pod, target.container, target.mount_path, target.claim) == (
-        "mysql-0",
-        "mysql",
-        "/var/lib/mysql",
-        "data-mysql-0",
-    )
-    assert persistence_target(pods, []) is None
-
-
-def test_the_replacement_pod_has_a_new_uid_and_the_same_claim():
-    pods = objs("pods", "wordpress_ready", "mysql_ready")
-    target = persistence_target(pods, [obj("storage", "pvc_bound_default_class")])
-    old_uid = pods[1]["metadata"]["uid"]
-    assert replacement_pod(pods, target, old_uid) is None
-    new = obj("pods", "mysql_ready")
-    new["metadata"]["uid"] = "new-uid"
-    assert replacement_pod([new], target, old_uid) is new
 
 
 def test_visibility_needs_logs_and_metrics_for_each_ready_pod():

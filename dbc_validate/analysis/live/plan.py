@@ -80,6 +80,11 @@ CAPABILITY_HOW = {
         "load through the cluster's Traefik; the pods of the set's namespaces and Traefik's watched through the API "
         "(Ready, restartCount, CrashLoopBackOff) and the metrics API against container limits; 48 h by default"
     ),
+    "apps": (
+        "the set's MySQL StatefulSet through a kubectl port-forward to its Service (pymysql as the application user, "
+        "credentials from the deployed Secrets, never printed) and its WordPress Deployments through the cluster's "
+        "Traefik ({ingress}); the persistence check deletes their pods (destructive)"
+    ),
 }
 
 
