@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from overlay_checks import APP_NAMESPACES, MANIFESTS, OVERLAYS
+from overlay_checks import APP_NAMESPACES, OVERLAYS
 
 from dbc_validate.analysis.live.apply_order import apply_plan
-from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+from dbc_validate.manifests.model import ManifestSet
 
 EXPECTED = {
     ("Namespace", None, "prod"),
