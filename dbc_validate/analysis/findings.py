@@ -286,6 +286,12 @@ RULES: tuple[Rule, ...] = (
         "add the Service or correct the route's service name and namespace",
     ),
     _r(
+        "ingress.backend-blocked",
+        ERR,
+        "a NetworkPolicy denies the ingress controller's pods a route's backend pods",
+        "allow ingress to the backend pods on their served port from the ingress controller's namespace and labels",
+    ),
+    _r(
         "ingress.unresolved-reference",
         ERR,
         "a route refers to a TraefikService or Middleware that is not in the set",

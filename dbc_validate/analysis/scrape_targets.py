@@ -92,7 +92,20 @@ def _matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def _service_pods(model: ClusterModel, service: K8sObject) -> list[tuple[Workload, list[Pod]]]:
+def service_target_port(service: K8sObject, port: int | str | None) -> int | str | None:
+    """The pods' port a Service sends `port` (its number or name; None: its only port) to."""
+    ports = [mapping(p) for p in listing(service.spec.get("ports"))]
+    chosen = next((p for p in ports if port is not None and port in (p.get("port"), p.get("name"))), None)
+    if chosen is None and port is None and len(ports) == 1:
+        chosen = ports[0]
+    if chosen is None:
+        return None
+    target = chosen.get("targetPort", chosen.get("port"))
+    return target if isinstance(target, int | str) else None
+
+
+def service_pods(model: ClusterModel, service: K8sObject) -> list[tuple[Workload, list[Pod]]]:
+    """The workloads (and their pods) a Service's selector picks in its namespace."""
     selector = {str(k): str(v) for k, v in mapping(service.spec.get("selector")).items()}
     if not selector:
         return []
@@ -241,7 +254,7 @@ class _Predictor:
             return
         for service in watched:
             ports = [mapping(p) for p in listing(service.spec.get("ports"))]
-            backends = _service_pods(self.model, service)
+            backends = service_pods(self.model, service)
             if not backends:
                 self.note("observability.monitor-selects-nothing", monitor, f"{service.ref} selects no pod of the set")
                 continue
