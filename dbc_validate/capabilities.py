@@ -31,6 +31,7 @@ class Capability(StrEnum):
     INGRESS = "ingress"  # IngressEndpoint
     CLUSTER = "cluster"  # cluster.access.ClusterAccess (API access to a live cluster)
     SOAK = "soak"  # SoakSubject
+    OBSERVABILITY = "observability"  # ObservabilityStack
 
 
 # Which targets offer each capability, for skip reasons that tell the user where to go.
@@ -41,6 +42,7 @@ OFFERED_BY: Mapping[Capability, tuple[str, ...]] = {
     Capability.INGRESS: TARGET_NAMES,
     Capability.CLUSTER: ("kind", "k3d", "kubeconfig"),
     Capability.SOAK: TARGET_NAMES,
+    Capability.OBSERVABILITY: ("local",),
 }
 
 
@@ -306,3 +308,23 @@ class SoakSubject(Protocol):
     def resources(self) -> ResourceUse:
         """CPU (since the previous call) and memory in use now."""
         ...
+
+
+# --- observability: a Prometheus (with Alertmanager) scraping the set's targets and evaluating its rules -------
+
+
+@dataclass(frozen=True)
+class ObservabilityStack:
+    """The `observability` capability: where Prometheus and Alertmanager answer, and what they should show.
+
+    `expected_pools` maps each scrape pool (job_name) Prometheus must have to what it stands for; `absent`
+    names the components that cannot be checked here, with the reason (e.g. Grafana and Loki locally).
+    """
+
+    description: str
+    prometheus_url: str
+    alertmanager_url: str | None
+    expected_pools: Mapping[str, str]
+    evaluation_interval_s: float
+    absent: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()

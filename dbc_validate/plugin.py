@@ -277,6 +277,7 @@ failover_lab = _capability_fixture(Capability.FAILOVER_LAB)
 ingress = _capability_fixture(Capability.INGRESS)
 cluster = _capability_fixture(Capability.CLUSTER)
 soak = _capability_fixture(Capability.SOAK)
+observability = _capability_fixture(Capability.OBSERVABILITY)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 
 from dbc_validate.analysis.cnpg_topology import durability_of_set
-from dbc_validate.capabilities import Capability, IngressEndpoint, PostgresCapability
+from dbc_validate.capabilities import Capability, IngressEndpoint, ObservabilityStack, PostgresCapability
+from dbc_validate.labs.observability_lab import provide_observability_lab
 from dbc_validate.labs.patroni_cluster import PatroniCluster, PatroniTiming, mirrored_sync
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
 from dbc_validate.labs.soak_subject import LocalSoakSubject, local_soak
@@ -34,6 +35,7 @@ class LocalTarget(Target):
             Capability.INGRESS: Scope.LOCAL,
             Capability.SOAK: Scope.LOCAL,
             Capability.FAILOVER_LAB: Scope.LOCAL,
+            Capability.OBSERVABILITY: Scope.LOCAL,
         }
 
     def providers(self) -> Mapping[Capability, Provider]:
@@ -43,6 +45,7 @@ class LocalTarget(Target):
             Capability.INGRESS: self._ingress,
             Capability.SOAK: self._soak,
             Capability.FAILOVER_LAB: self._failover_lab,
+            Capability.OBSERVABILITY: self._observability,
         }
 
     def _postgres(self, stack: ExitStack) -> PostgresCapability:
@@ -67,6 +70,12 @@ class LocalTarget(Target):
         subject = local_soak(http_routes(self.manifest_set()), stack, self.progress)
         self.versions["traefik"] = subject.lab.version
         return subject
+
+    def _observability(self, stack: ExitStack) -> ObservabilityStack:
+        """Prometheus + Alertmanager + exporters configured from the set's monitors and rules."""
+        lab = provide_observability_lab(self.manifest_set(), stack, self.progress)
+        self.versions.update(lab.versions)
+        return lab.stack_record()
 
     def _failover_lab(self, stack: ExitStack) -> FailoverLab:
         """The Patroni lab mirroring the set's declared replication; stopped and removed through `stack`."""
