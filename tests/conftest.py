@@ -33,6 +33,7 @@ LAB_FILES = frozenset(
         "failover/test_failover_lab.py",
         "failover/test_failover_suite.py",
         "observability/test_prometheus_server.py",
+        "observability/test_observability_lab.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
         "split/test_split_through_traefik.py",
