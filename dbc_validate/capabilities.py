@@ -42,7 +42,7 @@ OFFERED_BY: Mapping[Capability, tuple[str, ...]] = {
     Capability.INGRESS: TARGET_NAMES,
     Capability.CLUSTER: ("kind", "k3d", "kubeconfig"),
     Capability.SOAK: TARGET_NAMES,
-    Capability.OBSERVABILITY: ("local",),
+    Capability.OBSERVABILITY: TARGET_NAMES,
 }
 
 

@@ -80,6 +80,10 @@ CAPABILITY_HOW = {
         "load through the cluster's Traefik; the pods of the set's namespaces and Traefik's watched through the API "
         "(Ready, restartCount, CrashLoopBackOff) and the metrics API against container limits; 48 h by default"
     ),
+    "observability": (
+        "kube-prometheus-stack's Prometheus and Alertmanager in namespace monitoring through kubectl port-forward, "
+        "expected to scrape the pools the set's monitors predict (dbc-validate targets); unavailable without them"
+    ),
 }
 
 
