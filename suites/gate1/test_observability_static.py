@@ -1,5 +1,6 @@
 """Observability criteria decided from the manifest set: the predicted scrape targets, the alerting rules and the
-dashboards (static scope; the local lab and the cluster prove them on a running Prometheus)."""
+dashboards, and the log path Promtail -> Loki (static scope; the local lab and the cluster prove them on a running
+stack)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import pytest
 
 from dbc_validate.analysis import analyze
 from dbc_validate.analysis.findings import failure_report
+from dbc_validate.analysis.log_shipping import Component, log_shipping_problems
 from dbc_validate.analysis.monitoring import dashboards, monitors, rule_resources
 from dbc_validate.analysis.netpol import build_model
 from dbc_validate.analysis.scrape_targets import predict_targets
+from dbc_validate.cluster.access import SYSTEM_NAMESPACES
+from dbc_validate.cluster.pins import load_pins
 from dbc_validate.probes.promql_check import check_promql
 
 pytestmark = pytest.mark.static
@@ -77,3 +81,21 @@ def test_dashboards_parse_with_their_queries(manifest_set, gate1_evidence):
     gate1_evidence.threshold(not problems and queries > 0, f"{len(boards)} dashboard(s), {queries} panel query(ies)")
     assert not problems, failure_report(problems, "dashboards would not render")
     assert queries, "the dashboards have no panel query"
+
+
+@pytest.mark.gate1("observability.loki_logs")
+def test_promtail_ships_the_application_namespaces_to_loki(manifest_set, gate1_evidence):
+    pins = load_pins()
+    components = {
+        name: Component(addon.name, addon.namespace, addon.values)
+        for name in ("loki", "promtail")
+        if (addon := pins.addon(name)) is not None
+    }
+    namespaces = [ns for ns in manifest_set.namespaces if ns not in SYSTEM_NAMESPACES]
+    if not namespaces:
+        pytest.skip("nothing to check: the set has no application namespace")
+    problems = log_shipping_problems(components.get("loki"), components.get("promtail"), namespaces)
+    gate1_evidence.note("Loki has no local stand-in: whether logs arrive is checked only on a cluster")
+    gate1_evidence.measure("application_namespaces", len(namespaces))
+    gate1_evidence.threshold(not problems, "; ".join(problems) or f"Promtail -> Loki keeps {', '.join(namespaces)}")
+    assert not problems, "\n".join(problems)
