@@ -32,6 +32,7 @@ class Capability(StrEnum):
     CLUSTER = "cluster"  # cluster.access.ClusterAccess (API access to a live cluster)
     SOAK = "soak"  # SoakSubject
     APPS = "apps"  # AppStack: the set's MySQL and WordPress variants, behind its Traefik
+    OBSERVABILITY = "observability"  # ObservabilityStack
 
 
 # Which targets offer each capability, for skip reasons that tell the user where to go.
@@ -43,6 +44,7 @@ OFFERED_BY: Mapping[Capability, tuple[str, ...]] = {
     Capability.CLUSTER: ("kind", "k3d", "kubeconfig"),
     Capability.SOAK: TARGET_NAMES,
     Capability.APPS: TARGET_NAMES,
+    Capability.OBSERVABILITY: TARGET_NAMES,
 }
 
 
@@ -359,3 +361,21 @@ class AppStack(Protocol):
     def workload_problems(self) -> list[str]:
         """What the platform reports against the database workload (not ready, crash-looping, no claim)."""
         ...
+# --- observability: a Prometheus (with Alertmanager) scraping the set's targets and evaluating its rules -------
+
+
+@dataclass(frozen=True)
+class ObservabilityStack:
+    """The `observability` capability: where Prometheus and Alertmanager answer, and what they should show.
+
+    `expected_pools` maps each scrape pool (job_name) Prometheus must have to what it stands for; `absent`
+    names the components that cannot be checked here, with the reason (e.g. Grafana and Loki locally).
+    """
+
+    description: str
+    prometheus_url: str
+    alertmanager_url: str | None
+    expected_pools: Mapping[str, str]
+    evaluation_interval_s: float
+    absent: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()

@@ -329,6 +329,7 @@ ingress = _capability_fixture(Capability.INGRESS)
 cluster = _capability_fixture(Capability.CLUSTER)
 soak = _capability_fixture(Capability.SOAK)
 apps = _capability_fixture(Capability.APPS)
+observability = _capability_fixture(Capability.OBSERVABILITY)
 
 
 @pytest.fixture

@@ -41,6 +41,8 @@ LAB_FILES = frozenset(
         "cluster/test_cluster_postgres.py",
         "failover/test_failover_lab.py",
         "failover/test_failover_suite.py",
+        "observability/test_prometheus_server.py",
+        "observability/test_observability_lab.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
         "robustness/test_double_interrupt_lab.py",

@@ -21,9 +21,11 @@ from dbc_validate.analysis.images import image_findings
 from dbc_validate.analysis.ingress import DEFAULT_SPLIT, format_shares, ingress_findings, parse_split
 from dbc_validate.analysis.namespaces import namespace_findings
 from dbc_validate.analysis.netpol.rules import network_policy_findings
+from dbc_validate.analysis.observability import PromQLVerdicts, observability_findings
 from dbc_validate.analysis.pod_security import pod_security_findings
 from dbc_validate.analysis.rbac import rbac_findings
 from dbc_validate.analysis.schema import DEFAULT_KUBE_VERSION, schema_findings
+from dbc_validate.analysis.scrape_targets import with_prometheus_pods
 from dbc_validate.analysis.secrets import secret_findings
 from dbc_validate.analysis.unreadable import READ_ERRORS, unreadable
 from dbc_validate.errors import InputError
@@ -81,19 +83,22 @@ def analyze(
     kube_version: str = DEFAULT_KUBE_VERSION,
     min_instances: int = DEFAULT_MIN_INSTANCES,
     addons: Sequence[AddonPod] | None = None,
+    promql: PromQLVerdicts | None = None,
 ) -> AnalysisResult:
     """Every rule's findings on `manifest_set` (sorted: errors first) and a summary.
 
-    addons=None uses dbc_validate/data/addons.yaml (see cluster_model.build_model). Raises InputError for a bad
-    expected_split or an unsupported kube_version.
+    addons=None uses dbc_validate/data/addons.yaml (see cluster_model.build_model). promql: promtool's verdicts
+    on the set's rules and dashboard queries (probes/promql_check.py); None reports them as not checked.
+    Raises InputError for a bad expected_split or an unsupported kube_version.
     """
     shares = expected_shares(expected_split)
-    memo_key = (shares, kube_version, min_instances, None if addons is None else tuple(addons))
+    memo_key = (shares, kube_version, min_instances, None if addons is None else tuple(addons), promql)
     memo = _memo(manifest_set)
     if memo_key in memo:
         return memo[memo_key]
     try:
-        model = build_model(manifest_set, addons)
+        # Prometheus's pods join the model so policies admitting it are judged against them (scrape_targets.py).
+        model = with_prometheus_pods(build_model(manifest_set, addons))
         findings = sort_findings(
             [
                 *schema_findings(manifest_set.objects, kube_version),
@@ -105,6 +110,7 @@ def analyze(
                 *secret_findings(model),
                 *ingress_findings(model, shares),
                 *database_findings(model, min_instances),
+                *observability_findings(model, promql),
             ]
         )
     except READ_ERRORS as exc:

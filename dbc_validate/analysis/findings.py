@@ -27,6 +27,7 @@ CATEGORIES = (
     "ingress",
     "database",
     "schema",
+    "observability",
 )
 
 
@@ -285,6 +286,12 @@ RULES: tuple[Rule, ...] = (
         "add the Service or correct the route's service name and namespace",
     ),
     _r(
+        "ingress.backend-blocked",
+        ERR,
+        "a NetworkPolicy denies the ingress controller's pods a route's backend pods",
+        "allow ingress to the backend pods on their served port from the ingress controller's namespace and labels",
+    ),
+    _r(
         "ingress.unresolved-reference",
         ERR,
         "a route refers to a TraefikService or Middleware that is not in the set",
@@ -308,6 +315,70 @@ RULES: tuple[Rule, ...] = (
         ERR,
         "a CloudNativePG imageName tagged latest or without a tag",
         "pin imageName to a tag starting with the PostgreSQL major version (e.g. 15-cjk)",
+    ),
+    # observability (Prometheus Operator monitors and rules, Grafana dashboards; see analysis/scrape_targets.py)
+    _r(
+        "observability.monitor-not-selected",
+        ERR,
+        "a ServiceMonitor or PodMonitor that no Prometheus selects",
+        "label the monitor as the Prometheus selects (kube-prometheus-stack: release=<release name>), or set "
+        "prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues/podMonitorSelectorNilUsesHelmValues false",
+    ),
+    _r(
+        "observability.monitor-selects-nothing",
+        ERR,
+        "a monitor whose selector matches no Service or pod in the namespaces it watches",
+        "correct spec.selector to the target's labels, and spec.namespaceSelector (matchNames or any: true) when "
+        "the target lives in another namespace",
+    ),
+    _r(
+        "observability.port-not-found",
+        ERR,
+        "a monitor endpoint names a port the Service (or pod) does not have",
+        "use the name of a port the Service (ServiceMonitor) or the container (PodMonitor) declares",
+    ),
+    _r(
+        "observability.exporter-missing",
+        ERR,
+        "the scraped port is not served by any container of the target pods (no exporter)",
+        "add the exporter container (or sidecar) serving that port, or point the Service/monitor at the port "
+        "the pods really serve (CloudNativePG: a PodMonitor on port metrics, 9187)",
+    ),
+    _r(
+        "observability.scrape-blocked",
+        ERR,
+        "a NetworkPolicy denies Prometheus's pods the scrape port of a target",
+        "allow ingress to the target on that port from the Prometheus pods' namespace and labels",
+    ),
+    _r(
+        "observability.rules-not-selected",
+        ERR,
+        "a PrometheusRule that no Prometheus loads",
+        "label it as the Prometheus's ruleSelector wants (kube-prometheus-stack: release=<release name>)",
+    ),
+    _r(
+        "observability.rule-invalid",
+        ERR,
+        "a PrometheusRule group that promtool check rules rejects",
+        "correct the rule named in the message; `promtool check rules` on its spec shows the same error",
+    ),
+    _r(
+        "observability.alert-without-severity",
+        WARN,
+        "an alerting rule without a severity label (critical alerts cannot be told apart)",
+        "add labels.severity (critical, warning or info) to the alert",
+    ),
+    _r(
+        "observability.dashboard-invalid",
+        ERR,
+        "a Grafana dashboard ConfigMap whose JSON or PromQL does not parse",
+        "correct the dashboard JSON or the panel query named in the message",
+    ),
+    _r(
+        "observability.promql-not-checked",
+        INFO,
+        "rules and dashboard queries were not checked because promtool is not installed",
+        "apt-get install -y --no-install-recommends prometheus (it ships promtool)",
     ),
     # schema
     _r(

@@ -1,4 +1,5 @@
-"""Ingress rules on Traefik v3 routes: API group, declared traffic split, cross-namespace and missing Services."""
+"""Ingress rules on Traefik routes: API group, declared traffic split, cross-namespace and missing Services, and
+NetworkPolicy reachability from the ingress controller. Legacy traefik.containo.us routes get every rule too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from fractions import Fraction
 
 from dbc_validate.analysis.cluster_model import ClusterModel
 from dbc_validate.analysis.findings import Finding, finding
+from dbc_validate.analysis.netpol.engine import allowed
+from dbc_validate.analysis.netpol.rules import denial_reason
+from dbc_validate.analysis.scrape_targets import service_pods, service_target_port
 from dbc_validate.capabilities import HttpRoute
 from dbc_validate.manifests.traefik_routes import http_routes, legacy_objects
 
@@ -53,7 +57,7 @@ def ingress_findings(model: ClusterModel, expected_split: Sequence[Fraction]) ->
         for obj in legacy_objects(manifests)
     ]
     services = {(o.namespace, o.name) for o in manifests.of_kind("Service")}
-    for route in http_routes(manifests):
+    for route in http_routes(manifests, include_legacy=True):
         ref, where = route_object(route)
         for problem in route.problems:
             findings.append(finding("ingress.unresolved-reference", ref, f"{where}: {problem}"))
@@ -76,4 +80,32 @@ def ingress_findings(model: ClusterModel, expected_split: Sequence[Fraction]) ->
             if (backend.namespace, backend.name) not in services:
                 message = f"{where}: Service {backend.service_ref} is not in the set"
                 findings.append(finding("ingress.missing-service", ref, message))
+        findings += _blocked_backends(model, route, ref, where)
+    return findings
+
+
+def _blocked_backends(model: ClusterModel, route: HttpRoute, ref: str, where: str) -> list[Finding]:
+    """Backends whose pods the NetworkPolicies close to the ingress controller's pods on the served port."""
+    manifests = model.manifests
+    controllers = [w for w in model.workloads if w.role == "ingress-controller"]
+    if manifests is None or not controllers:
+        return []
+    findings = []
+    for backend in route.backends:
+        service = manifests.get("Service", backend.name, backend.namespace)
+        if service is None:
+            continue
+        target = service_target_port(service, backend.port)
+        for workload, _pods in service_pods(model, service):
+            port = workload.named_port(target, "TCP") if isinstance(target, str) else target
+            if port is None:
+                continue
+            for controller in controllers:
+                decision = allowed(model, controller.id, workload.id, port)
+                if not decision.allowed:
+                    message = (
+                        f"{where}: {controller.id} -> {workload.id} {port}/TCP (Service {backend.service_ref}) is "
+                        f"denied: {denial_reason(decision)}"
+                    )
+                    findings.append(finding("ingress.backend-blocked", ref, message))
     return findings

@@ -11,7 +11,7 @@ from dbc_validate import __version__
 from dbc_validate.errors import InputError
 
 # Subcommand modules under dbc_validate.cli; each defines register(subparsers) setting `func`.
-COMMANDS = ("report_command", "analyze_command", "netpol_command", "plan_command")
+COMMANDS = ("report_command", "analyze_command", "netpol_command", "targets_command", "plan_command")
 
 EXIT_UNUSABLE_INPUT = 2
 

@@ -15,6 +15,7 @@ from typing import Any
 from dbc_validate.analysis import analyze
 from dbc_validate.analysis.findings import format_findings
 from dbc_validate.manifests.model import ManifestSet, load_manifest_set
+from dbc_validate.probes.promql_check import check_promql
 
 
 def load_paths(paths: Sequence[Path]) -> ManifestSet:
@@ -60,7 +61,10 @@ def summary_line(summary: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     manifests = load_paths(args.paths)
-    result = analyze(manifests, expected_split=args.split, kube_version=args.kube_version)
+    # promtool (when installed) judges the rules and dashboard queries; without it they are reported unchecked.
+    result = analyze(
+        manifests, expected_split=args.split, kube_version=args.kube_version, promql=check_promql(manifests)
+    )
     if args.format == "json":
         json.dump(result.as_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

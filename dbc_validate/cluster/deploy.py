@@ -132,6 +132,9 @@ class Deployer:
         if addon.chart == "kube-prometheus-stack":
             self.record.grafana_password = random_token(24)
             values.setdefault("grafana", {})["adminPassword"] = self.record.grafana_password
+            # The set's dashboard ConfigMaps live beside their apps, not in the stack's namespace.
+            sidecar = values["grafana"].setdefault("sidecar", {}).setdefault("dashboards", {})
+            sidecar.setdefault("searchNamespace", "ALL")
             # Scrape the manifest set's ServiceMonitors/PodMonitors, not only the chart's own.
             prometheus_spec = values.setdefault("prometheus", {}).setdefault("prometheusSpec", {})
             prometheus_spec["serviceMonitorSelectorNilUsesHelmValues"] = False

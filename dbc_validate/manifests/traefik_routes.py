@@ -42,11 +42,10 @@ def _weight(entry: Mapping[str, Any]) -> int:
 
 
 class _Resolver:
-    def __init__(self, manifests: ManifestSet) -> None:
-        self.traefik_services = {
-            (o.namespace, o.name): o for o in manifests.of_kind("TraefikService", group=TRAEFIK_GROUP)
-        }
-        self.middlewares = {(o.namespace, o.name): o for o in manifests.of_kind("Middleware", group=TRAEFIK_GROUP)}
+    def __init__(self, manifests: ManifestSet, group: str = TRAEFIK_GROUP) -> None:
+        # A route resolves its references in its own API group: Traefik v2 read only traefik.containo.us objects.
+        self.traefik_services = {(o.namespace, o.name): o for o in manifests.of_kind("TraefikService", group=group)}
+        self.middlewares = {(o.namespace, o.name): o for o in manifests.of_kind("Middleware", group=group)}
         self.problems: list[str] = []
 
     def marker(self, refs: tuple[MiddlewareRef, ...]) -> dict[str, str]:
@@ -118,12 +117,17 @@ def _routes_of(obj: K8sObject, resolver: _Resolver) -> list[HttpRoute]:
     return routes
 
 
-def http_routes(manifests: ManifestSet) -> list[HttpRoute]:
-    """Every HTTP route of the set's traefik.io IngressRoutes, with nested weights resolved."""
-    resolver = _Resolver(manifests)
+def http_routes(manifests: ManifestSet, *, include_legacy: bool = False) -> list[HttpRoute]:
+    """Every HTTP route of the set's traefik.io IngressRoutes, with nested weights resolved.
+
+    include_legacy adds the routes of traefik.containo.us IngressRoutes (which Traefik v3 ignores), for the
+    static analysis: a set being migrated still carries them, and their other defects should not hide.
+    """
     routes: list[HttpRoute] = []
-    for obj in manifests.of_kind("IngressRoute", group=TRAEFIK_GROUP):
-        routes += _routes_of(obj, resolver)
+    for group in (TRAEFIK_GROUP, LEGACY_TRAEFIK_GROUP) if include_legacy else (TRAEFIK_GROUP,):
+        resolver = _Resolver(manifests, group)
+        for obj in manifests.of_kind("IngressRoute", group=group):
+            routes += _routes_of(obj, resolver)
     return routes
 
 

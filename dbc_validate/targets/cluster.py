@@ -22,6 +22,7 @@ from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
 from dbc_validate.cluster.diagnostics import collect_bundle
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl
 from dbc_validate.cluster.lifecycle import bring_up
+from dbc_validate.cluster.observability_stack import cluster_observability
 from dbc_validate.cluster.pins import Pins, cluster_config_path, load_pins, read_yaml
 from dbc_validate.cluster.postgres_instances import cluster_postgres
 from dbc_validate.cluster.soak_subject import cluster_soak
@@ -122,6 +123,7 @@ class ClusterTarget(Target):
             Capability.INGRESS: cluster_ingress,
             Capability.SOAK: cluster_soak,
             Capability.APPS: cluster_apps,
+            Capability.OBSERVABILITY: cluster_observability,
         }
     )
 

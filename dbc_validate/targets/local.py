@@ -7,9 +7,16 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 
 from dbc_validate.analysis.cnpg_topology import durability_of_set
-from dbc_validate.capabilities import Capability, CapabilityUnavailable, IngressEndpoint, PostgresCapability
+from dbc_validate.capabilities import (
+    Capability,
+    CapabilityUnavailable,
+    IngressEndpoint,
+    ObservabilityStack,
+    PostgresCapability,
+)
 from dbc_validate.errors import MissingBinary
 from dbc_validate.labs.app_stack import LocalAppStack, provide_local_apps
+from dbc_validate.labs.observability_lab import provide_observability_lab
 from dbc_validate.labs.patroni_cluster import PatroniCluster, PatroniTiming, mirrored_sync
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
 from dbc_validate.labs.soak_subject import LocalSoakSubject, local_soak
@@ -37,6 +44,7 @@ class LocalTarget(Target):
             Capability.SOAK: Scope.LOCAL,
             Capability.FAILOVER_LAB: Scope.LOCAL,
             Capability.APPS: Scope.LOCAL,
+            Capability.OBSERVABILITY: Scope.LOCAL,
         }
 
     def providers(self) -> Mapping[Capability, Provider]:
@@ -47,6 +55,7 @@ class LocalTarget(Target):
             Capability.SOAK: self._soak,
             Capability.FAILOVER_LAB: self._failover_lab,
             Capability.APPS: self._apps,
+            Capability.OBSERVABILITY: self._observability,
         }
 
     def _postgres(self, stack: ExitStack) -> PostgresCapability:
@@ -81,6 +90,12 @@ class LocalTarget(Target):
         self.versions["mariadb (apps lab)"] = lab.database.version
         self.versions["wordpress (apps lab)"] = f"{lab.wordpress_version} (Debian)"
         return lab
+
+    def _observability(self, stack: ExitStack) -> ObservabilityStack:
+        """Prometheus + Alertmanager + exporters configured from the set's monitors and rules."""
+        lab = provide_observability_lab(self.manifest_set(), stack, self.progress)
+        self.versions.update(lab.versions)
+        return lab.stack_record()
 
     def _failover_lab(self, stack: ExitStack) -> FailoverLab:
         """The Patroni lab mirroring the set's declared replication; stopped and removed through `stack`."""

@@ -201,6 +201,7 @@ def test_kind_offers_postgres_failover_ingress_and_soak_at_cluster_scope_made_fr
         Capability.INGRESS,
         Capability.SOAK,
         Capability.APPS,
+        Capability.OBSERVABILITY,
     }
     assert scopes[Capability.MANIFEST_SET] is Scope.STATIC
     assert set(target.providers()) == set(scopes)

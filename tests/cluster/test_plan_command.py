@@ -130,6 +130,7 @@ def test_plan_lists_the_capabilities_a_cluster_target_offers_and_how(capsys):
         "ingress": "cluster",
         "soak": "cluster",
         "apps": "cluster",
+        "observability": "cluster",
     }
     assert "kubectl port-forward to svc ingress-system/traefik:80" in capabilities["ingress"]["how"]
     assert "<cluster>-app" in capabilities["postgres"]["how"] and "48 h" in capabilities["soak"]["how"]
