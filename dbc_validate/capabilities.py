@@ -361,6 +361,8 @@ class AppStack(Protocol):
     def workload_problems(self) -> list[str]:
         """What the platform reports against the database workload (not ready, crash-looping, no claim)."""
         ...
+
+
 # --- observability: a Prometheus (with Alertmanager) scraping the set's targets and evaluating its rules -------
 
 

@@ -84,6 +84,7 @@ CAPABILITY_HOW = {
         "the set's MySQL StatefulSet through a kubectl port-forward to its Service (pymysql as the application user, "
         "credentials from the deployed Secrets, never printed) and its WordPress Deployments through the cluster's "
         "Traefik ({ingress}); the persistence check deletes their pods (destructive)"
+    ),
     "observability": (
         "kube-prometheus-stack's Prometheus and Alertmanager in namespace monitoring through kubectl port-forward, "
         "expected to scrape the pools the set's monitors predict (dbc-validate targets); unavailable without them"
