@@ -78,29 +78,30 @@ import pytest
 def slow_lab():
     yield
     # The cleanup is under way: a second Ctrl-C arrives, then the cleanup goes on for a while.
-    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGNUM)
     time.sleep(0.5)
     Path("teardown-finished").write_text("yes")
 
 @pytest.mark.gate1("security.rbac")
 def test_interrupted(manifest_set, slow_lab):
-    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGNUM)
     time.sleep(5)
 """
 
 
-def test_a_second_ctrl_c_during_the_cleanup_neither_loses_the_report_nor_stops_the_cleanup(pytester):
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_a_second_ctrl_c_during_the_cleanup_neither_loses_the_report_nor_stops_the_cleanup(pytester, signum):
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider"\n')
     (pytester.path / "manifests").mkdir()
     (pytester.path / "manifests" / "set.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
-    pytester.makepyfile(test_interrupt=SLOW_TEARDOWN)
+    pytester.makepyfile(test_interrupt=SLOW_TEARDOWN.replace("SIGNUM", signum))
     # In a subprocess: the signals go to the inner pytest only.
     result = pytester.runpytest_subprocess("--target", "local", timeout=120)
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.INTERRUPTED, output
     assert (pytester.path / "teardown-finished").exists(), output
     assert "Traceback" not in output
-    result.stderr.fnmatch_lines(["dbc_validate: SIGINT deferred: writing the report and stopping the labs*"])
+    result.stderr.fnmatch_lines([f"dbc_validate: {signum} deferred: writing the report and stopping the labs*"])
     report = (pytester.path / "reports" / "gate1.json").read_text()
     assert (pytester.path / "reports" / "gate1.html").exists()
     assert '"verdict": "INCOMPLETE"' in report
