@@ -64,6 +64,7 @@ class TestEvidence:
     thresholds: list[ThresholdVerdict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     interrupted: str = ""  # set when the test was interrupted: what it finished before ("2 of 3 trials ...")
+    failed_before_interrupt: str = ""  # what the evidence kept already fails ("trial 2: write gap 41 s > 30 s")
 
 
 class EvidenceRecorder:
@@ -126,7 +127,9 @@ class EvidenceRecorder:
     def note(self, text: str) -> None:
         self._sink.notes.append(text)
 
-    def interrupted(self, done: str) -> None:
+    def interrupted(self, done: str, failed: str = "") -> None:
         """Keep what was recorded although the run is being interrupted: `done` says how far it got (e.g. "2 of 3
-        trials before the interrupt"); the criterion is then judged short of the gate instead of not run."""
+        trials before the interrupt"); the criterion is then judged short of the gate instead of not run, or FAIL
+        when `failed` says what the finished part already failed (a measured failure stays one)."""
         self._sink.interrupted = done
+        self._sink.failed_before_interrupt = failed

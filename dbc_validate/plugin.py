@@ -166,13 +166,16 @@ def record_phase(record: TestRecord, report: pytest.TestReport) -> None:
 
 def mark_interrupted(state: Gate1Session) -> None:
     """After an interrupt: a test that had recorded partial evidence is INTERRUPTED (its evidence is kept and
-    judged short of the gate), the others that did not run say why."""
+    judged short of the gate) or FAILED when that evidence already fails; the others that did not run say why."""
     state.notes.append("the run was interrupted: tests that did not run are NOT_RUN")
     for record in state.records.values():
         if record.outcome is not Outcome.NOT_RUN or record.deselected:
             continue
         evidence = state.evidence.get(record.nodeid)
-        if evidence is not None and evidence.interrupted:
+        if evidence is not None and evidence.failed_before_interrupt:
+            record.outcome = Outcome.FAILED
+            record.message = f"{evidence.failed_before_interrupt} ({evidence.interrupted})"
+        elif evidence is not None and evidence.interrupted:
             record.outcome, record.message = Outcome.INTERRUPTED, evidence.interrupted
         elif record.message == "not run":
             record.message = "not run: the session was interrupted"

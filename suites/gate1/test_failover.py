@@ -35,13 +35,14 @@ def _record_run(run: FailoverRun, evidence: Any, prefix: str) -> None:
 
 
 def _keep_interrupted(stopped: TrialsInterrupted, evidence: Any, threshold_s: float, prefix: str) -> None:
-    """The trials that finished before Ctrl-C/SIGTERM stay in the report, judged short of the gate."""
+    """The trials that finished before Ctrl-C/SIGTERM stay in the report: short of the gate, or FAIL when one of
+    them already missed the threshold."""
     if not stopped.run.trials:
         return
     _record_run(stopped.run, evidence, prefix)
     gaps = judge_write_gaps(stopped.run.figures, threshold_s)
     evidence.threshold(gaps.ok, f"{prefix.rstrip('_') or 'failover'} so far: {gaps.detail}")
-    evidence.interrupted(stopped.done)
+    evidence.interrupted(stopped.done, "" if gaps.ok else gaps.detail)
 
 
 def test_primary_loss_resumes_writes_under_threshold_without_losing_promised_writes(

@@ -4,17 +4,21 @@ labs are stopped; what finished before the interrupt stays in the report, short 
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 import pytest
 from helpers import criterion
 
 from dbc_validate.criteria import CATALOG
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
+from dbc_validate.plugin import mark_interrupted
 from dbc_validate.probes import failover_trials
 from dbc_validate.probes.soak.plan import resume_command
 from dbc_validate.report.build import RunInfo, build_report
 from dbc_validate.report.verdict import Outcome, TestResult
 from dbc_validate.scope import Scope
+from dbc_validate.session import Gate1Session, TestRecord
+from dbc_validate.settings import Settings
 from dbc_validate.tools.interrupts import CleanupAbandoned, InterruptGuard
 
 
@@ -172,3 +176,16 @@ def test_a_report_bug_still_stops_the_labs_and_fails_the_run(pytester, monkeypat
     assert result.ret == pytest.ExitCode.INTERNAL_ERROR
     assert (pytester.path / "lab-stopped").read_text() == "yes"
     assert "a bug while writing the report" in result.stdout.str() + result.stderr.str()
+
+
+def test_finished_trials_that_already_missed_the_threshold_make_the_interrupted_test_a_failure():
+    """A measured failure stays a failure: an interrupt cannot soften a 41 s write gap into "short of the gate"."""
+    state = Gate1Session(settings=Settings(root=Path(".")), progress=lambda line: None)
+    for nodeid, failed in (("t::missed", "trial 2: write gap 41.0 s >= 30 s"), ("t::fine", "")):
+        state.records[nodeid] = TestRecord(nodeid, ("databases.failover",), ())
+        state.evidence[nodeid] = TestEvidence()
+        EvidenceRecorder(("databases.failover",), state.evidence[nodeid]).interrupted("2 of 3 trials", failed)
+    mark_interrupted(state)
+    missed, fine = state.records["t::missed"], state.records["t::fine"]
+    assert (missed.outcome, missed.message) == (Outcome.FAILED, "trial 2: write gap 41.0 s >= 30 s (2 of 3 trials)")
+    assert (fine.outcome, fine.message) == (Outcome.INTERRUPTED, "2 of 3 trials")
