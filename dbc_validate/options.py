@@ -23,6 +23,7 @@ from dbc_validate.settings import DEFAULT_CLUSTER_NAME, Settings
 TARGET_CHOICES = ("auto", *TARGET_NAMES)
 # kind and k3d name containers and networks after the cluster: a DNS label short enough for both.
 CLUSTER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+MAX_LOAD_WORKERS = 64
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 Parse = Callable[[str, Path], Any]  # (raw text, rootdir) -> typed value; ValueError(reason) when bad
@@ -130,6 +131,23 @@ def _run_id(raw: str, root: Path) -> str:
     if not RUN_ID.match(raw.strip()):
         raise ValueError("not a soak run id")
     return raw.strip()
+
+
+def _workers(raw: str, root: Path) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError("not a whole number") from None
+    if not 0 <= value <= MAX_LOAD_WORKERS:
+        raise ValueError(f"must be between 0 and {MAX_LOAD_WORKERS}")
+    return value
+
+
+def _bind(raw: str, root: Path) -> tuple[str, int]:
+    host, sep, port = raw.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("not HOST:PORT")
+    return host.strip("[]"), int(port)
 
 
 @dataclass(frozen=True)
@@ -313,6 +331,32 @@ SPECS: tuple[OptionSpec, ...] = (
         "pass a whole number of at least 1, e.g. --failover-trials 3",
         env="DBC_FAILOVER_TRIALS",
     ),
+    OptionSpec(
+        "--load-workers",
+        "load_workers",
+        "split and soak load: run Locust as a master and this many local worker processes (default 0: one "
+        "Locust process)",
+        _workers,
+        f"pass a whole number between 0 and {MAX_LOAD_WORKERS}, e.g. --load-workers 2",
+        env="DBC_LOAD_WORKERS",
+    ),
+    OptionSpec(
+        "--load-master-bind",
+        "load_master_bind",
+        "split and soak load: the Locust master listens on HOST:PORT for workers on other machines "
+        "(see docs/split-and-soak.md for the worker command line)",
+        _bind,
+        "pass HOST:PORT, e.g. 0.0.0.0:5557, together with --load-expect-workers",
+        env="DBC_LOAD_MASTER_BIND",
+    ),
+    OptionSpec(
+        "--load-expect-workers",
+        "load_expect_workers",
+        "split and soak load: how many remote Locust workers the master waits for before it starts",
+        _workers,
+        f"pass a whole number between 0 and {MAX_LOAD_WORKERS}, together with --load-master-bind",
+        env="DBC_LOAD_EXPECT_WORKERS",
+    ),
 )
 BY_FLAG = {spec.flag: spec for spec in SPECS}
 
@@ -383,12 +427,28 @@ def resolve(
             f"--soak-duration ({duration:g} s) is shorter than --soak-interval ({interval:g} s)",
             "give a duration of at least one interval",
         )
+    _check_load(values)
     if ini is not None:
         try:
             values["catalog"] = with_overrides({key: str(ini(key)) for key in threshold_ini_options()})
         except ValueError as exc:
             raise InputError(str(exc), "correct that threshold in the ini file") from None
     return Settings(**values)
+
+
+def _check_load(values: Mapping[str, Any]) -> None:
+    """Remote workers need both the address the master listens on and how many to wait for."""
+    bind, expect = values.get("load_master_bind"), values.get("load_expect_workers", 0)
+    if bind is not None and not expect:
+        raise InputError(
+            "--load-master-bind is given but --load-expect-workers is not",
+            "pass --load-expect-workers N (the number of remote workers that will join)",
+        )
+    if expect and bind is None:
+        raise InputError(
+            f"--load-expect-workers {expect} needs --load-master-bind (where the remote workers connect)",
+            "pass --load-master-bind HOST:PORT, e.g. 0.0.0.0:5557",
+        )
 
 
 # ---- pytest ----------------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class Settings:
     soak_memory_budget_mb: float = 512.0
     soak_rate_per_s: float = 5.0
     failover_trials: int | None = None  # None: the target's default
+    load_workers: int = 0  # local Locust worker processes beside a master; 0: one Locust process as before
+    load_master_bind: tuple[str, int] | None = None  # where the Locust master listens for remote workers
+    load_expect_workers: int = 0  # remote workers the master waits for (with load_master_bind)
     catalog: tuple[Criterion, ...] = CATALOG
 
     @property

@@ -35,6 +35,7 @@ LAB_FILES = frozenset(
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
         "split/test_split_through_traefik.py",
+        "split/test_split_distributed.py",
     }
 )
 # Fixtures that start a PostgreSQL: a test using one is a lab test wherever it lives.

@@ -4,10 +4,11 @@ The values were validated when the settings were resolved (dbc_validate.options)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbc_validate.durations import parse_cpu_cores, parse_memory_mb, parse_percent
+from dbc_validate.probes.load_topology import LoadTopology, load_topology
 from dbc_validate.settings import Settings
 
 __all__ = ["SoakPlan", "parse_cpu_cores", "parse_memory_mb", "parse_percent", "soak_plan"]
@@ -24,6 +25,7 @@ class SoakPlan:
     memory_budget_mb: float = 512.0
     rate_per_s: float = 5.0
     users: int = 2
+    load: LoadTopology = field(default_factory=LoadTopology)
 
 
 def soak_plan(settings: Settings) -> SoakPlan:
@@ -37,4 +39,5 @@ def soak_plan(settings: Settings) -> SoakPlan:
         cpu_budget_cores=settings.soak_cpu_budget_cores,
         memory_budget_mb=settings.soak_memory_budget_mb,
         rate_per_s=settings.soak_rate_per_s,
+        load=load_topology(settings),
     )

@@ -17,7 +17,7 @@ from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSumma
 from dbc_validate.analysis.split_check import request_path
 from dbc_validate.capabilities import SoakSubject
 from dbc_validate.durations import format_duration
-from dbc_validate.probes.locust_runner import LocustWorker
+from dbc_validate.probes.locust_runner import LoadGenerator
 from dbc_validate.probes.soak.plan import SoakPlan
 from dbc_validate.probes.soak.store import SoakStore
 from dbc_validate.progress import Throttled
@@ -44,7 +44,7 @@ def _fmt(value: float | None, unit: str) -> str:
 class Sampler:
     """Takes one sample per call from the load's events, the subject's health and its resource use."""
 
-    def __init__(self, subject: SoakSubject, worker: LocustWorker, plan: SoakPlan, segment: int, start: float) -> None:
+    def __init__(self, subject: SoakSubject, worker: LoadGenerator, plan: SoakPlan, segment: int, start: float) -> None:
         self.subject = subject
         self.worker = worker
         self.plan = plan
@@ -88,7 +88,7 @@ class Sampler:
 
 
 def _wait_for_load(
-    worker: LocustWorker, clock: Callable[[], float], sleep: Callable[[float], None], timeout_s: float = 60.0
+    worker: LoadGenerator, clock: Callable[[], float], sleep: Callable[[float], None], timeout_s: float = 60.0
 ) -> float:
     """Until the load generator runs (so the first sample sees load); returns the time it started."""
     deadline = clock() + timeout_s
@@ -140,13 +140,14 @@ def run_soak(
         "base_url": subject.endpoint.base_url,
         "path": request_path(subject.route),
         "host_header": host,
-        "users": plan.users,
+        "users": plan.load.users(plan.users),
         "rate_per_s": plan.rate_per_s,
         "window_s": LOAD_WINDOW_S,
         "max_seconds": remaining + 120,  # bounded even if this process dies without stopping it
     }
-    worker = LocustWorker(job, lab_directory("soak-load"), f"load-{segment}").start()
-    start = _wait_for_load(worker, clock, sleep)
+    worker = LoadGenerator(job, lab_directory("soak-load"), f"load-{segment}", plan.load).start()
+    join_s = plan.load.join_timeout_s if plan.load.distributed else 0.0
+    start = _wait_for_load(worker, clock, sleep, 60.0 + join_s)
     sampler = Sampler(subject, worker, plan, segment, start)
     store.append(
         {
