@@ -32,6 +32,7 @@ LAB_FILES = frozenset(
         "cluster/test_cluster_postgres.py",
         "failover/test_failover_lab.py",
         "failover/test_failover_suite.py",
+        "observability/test_prometheus_server.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
         "split/test_split_through_traefik.py",

@@ -17,6 +17,8 @@ INSTALL_HINTS = {
     "kind": "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH",
     "k3d": "install k3d (https://k3d.io/#installation) and put it on PATH",
     "docker": "install Docker Engine (or Podman) and start it",
+    "prometheus": "apt-get install -y --no-install-recommends prometheus (Debian) or put prometheus on PATH",
+    "promtool": "apt-get install -y --no-install-recommends prometheus (Debian) or put promtool on PATH",
 }
 
 
