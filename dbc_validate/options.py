@@ -9,6 +9,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,37 @@ def _run_id(raw: str, root: Path) -> str:
     if not RUN_ID.match(raw.strip()):
         raise ValueError("not a soak run id")
     return raw.strip()
+
+
+SOAK_MODES = ("active", "retrospective")
+
+
+def _soak_mode(raw: str, root: Path) -> str:
+    if raw.strip() not in SOAK_MODES:
+        raise ValueError("unknown soak mode")
+    return raw.strip()
+
+
+def _http_url(raw: str, root: Path) -> str:
+    url = raw.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError("not an http(s) URL")
+    return url
+
+
+def _instant(raw: str, root: Path) -> float:
+    text = raw.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("not a time") from None
+    if moment.tzinfo is None:
+        raise ValueError("give the time zone, e.g. 2026-12-01T12:00:00Z")
+    return moment.timestamp()
 
 
 def _workers(raw: str, root: Path) -> int:
@@ -324,6 +356,32 @@ SPECS: tuple[OptionSpec, ...] = (
         default="5",
     ),
     OptionSpec(
+        "--soak-mode",
+        "soak_mode",
+        "active (default): drive load and sample for --soak-duration; retrospective: judge the last "
+        "--soak-duration (default the Gate 1 48 h) of the cluster's Prometheus history (--soak-prometheus)",
+        _soak_mode,
+        f"choose one of {', '.join(SOAK_MODES)}",
+        env="DBC_SOAK_MODE",
+        default="active",
+    ),
+    OptionSpec(
+        "--soak-prometheus",
+        "soak_prometheus",
+        "the Prometheus a retrospective soak reads, e.g. http://127.0.0.1:9090 (a port-forward to the cluster's)",
+        _http_url,
+        "pass the Prometheus base URL, e.g. http://127.0.0.1:9090",
+        env="DBC_SOAK_PROMETHEUS",
+    ),
+    OptionSpec(
+        "--soak-window-end",
+        "soak_window_end",
+        "retrospective soak: the end of the window judged (ISO 8601 with a zone, or epoch seconds; default now)",
+        _instant,
+        "pass a time such as 2026-12-01T12:00:00Z",
+        env="DBC_SOAK_WINDOW_END",
+    ),
+    OptionSpec(
         "--failover-trials",
         "failover_trials",
         "how many primary failures the failover suite injects (default 3); each local trial takes about 30 s",
@@ -428,6 +486,11 @@ def resolve(
             "give a duration of at least one interval",
         )
     _check_load(values)
+    if values.get("soak_mode") == "retrospective" and not values.get("soak_prometheus"):
+        raise InputError(
+            "--soak-mode retrospective needs the Prometheus to read",
+            "pass --soak-prometheus URL (the cluster's Prometheus, e.g. through kubectl port-forward)",
+        )
     if ini is not None:
         try:
             values["catalog"] = with_overrides({key: str(ini(key)) for key in threshold_ini_options()})

@@ -2,7 +2,8 @@
 
 One soak run (--soak-duration, default 60 s on the local target; Gate 1 needs 48 h at cluster scope) feeds
 the three criteria. Samples land in reports/soak/<run-id>/samples.jsonl; `--soak-resume <run-id>` continues
-an interrupted run and the report stitches its segments, showing the gaps.
+an interrupted run and the report stitches its segments, showing the gaps. `--soak-mode retrospective` judges
+the last --soak-duration (default 48 h) of a Prometheus's history instead (--soak-prometheus).
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import pytest
 from dbc_validate.analysis.soak_summary import chart_lines, record_charts
 from dbc_validate.errors import InputError
 from dbc_validate.probes.soak.plan import soak_plan
+from dbc_validate.probes.soak.retrospective import run_retrospective_soak
 from dbc_validate.probes.soak.runner import SoakResult, run_soak
 
 pytestmark = pytest.mark.soak
 
 
 @pytest.fixture(scope="module")
-def soak_result(soak, gate1_settings, gate1_progress) -> SoakResult:
+def soak_result(request, gate1_settings, gate1_progress) -> SoakResult:
     try:
         plan = soak_plan(gate1_settings)
-        return run_soak(soak, plan, gate1_progress)
+        if plan.mode == "retrospective":
+            return run_retrospective_soak(plan, gate1_progress)
+        return run_soak(request.getfixturevalue("soak"), plan, gate1_progress)
     except InputError as exc:
         pytest.exit(f"dbc_validate: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
 
@@ -46,9 +50,19 @@ def test_soak_error_rate_stays_under_the_limit_for_the_covered_time(soak, soak_r
     gate1_evidence.note(f"soak subject: {s.subject}; samples in {soak_result.samples_path}")
     for segment in s.segments:
         gate1_evidence.note(f"segment {segment.index}: {segment.samples} samples, ended {segment.ended}")
+    findings = soak_result.findings
+    if findings is not None:
+        gate1_evidence.measure("window_coverage_percent", findings.coverage_percent, "%")
+        for line in findings.notes():
+            gate1_evidence.note(line)
     _charts(soak_result, "soak", gate1_evidence)
     gate1_evidence.threshold(s.covered_s >= required_s, f"covered time {s.covered_against(required_s)}")
-    assert s.requests > 0, f"no request reached {soak.description} during the soak"
+    if findings is not None:
+        assert not findings.hiding_gaps_h, (
+            f"the history has no data from {findings.describe_gaps(findings.hiding_gaps_h)}: a crash-loop or an "
+            f"outage could hide there, so the window's stability cannot be judged"
+        )
+    assert s.requests > 0, f"no request reached {s.subject} during the soak"
     assert s.error_rate is not None and s.error_rate <= plan.error_rate_max, (
         f"error rate {s.failures}/{s.requests} = {(s.error_rate or 0) * 100:.3f} % exceeds "
         f"{plan.error_rate_max * 100:g} % (first error: {s.first_error or 'none recorded'})"
@@ -61,10 +75,12 @@ def test_no_component_restarted_or_crash_looped_during_the_soak(soak, soak_resul
     gate1_evidence.measure("restarts", s.restarts)
     gate1_evidence.measure("crashloops", s.crashloops)
     gate1_evidence.measure("seen_down", s.down)
-    gate1_evidence.measure("watched", soak.description)
+    gate1_evidence.measure("watched", soak.description if soak_result.findings is None else s.subject)
     _charts(soak_result, "crashloops", gate1_evidence)
-    assert not s.crashloops, f"crash-looping during the soak: {', '.join(s.crashloops)}"
-    assert s.restarts == 0 and not s.down, f"{s.restarts} restart(s) during the soak; seen down: {s.down}"
+    first = soak_result.findings.first_restart_h if soak_result.findings is not None else {}
+    when = "; first restart " + ", ".join(f"{k} at hour {h:.1f}" for k, h in first.items()) if first else ""
+    assert not s.crashloops, f"crash-looping during the soak: {', '.join(s.crashloops)}{when}"
+    assert s.restarts == 0 and not s.down, f"{s.restarts} restart(s) during the soak{when}; seen down: {s.down}"
 
 
 @pytest.mark.gate1("stability.resource_headroom")

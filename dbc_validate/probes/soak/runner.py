@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dbc_validate import __version__
+from dbc_validate.analysis.retrospective_soak import RetrospectiveFindings
 from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSummary, build_sample, summarize
 from dbc_validate.analysis.split_check import request_path
 from dbc_validate.capabilities import SoakSubject
@@ -35,6 +36,7 @@ class SoakResult:
     plan: SoakPlan
     resumed: bool
     segment_ran_s: float  # time this call sampled (0 when the run was already complete)
+    findings: RetrospectiveFindings | None = None  # a retrospective soak's gaps and onsets, in window hours
 
 
 def _fmt(value: float | None, unit: str) -> str:
