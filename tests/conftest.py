@@ -35,6 +35,7 @@ LAB_FILES = frozenset(
         "observability/test_prometheus_server.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
+        "soak/test_soak_retrospective_prometheus.py",
         "split/test_split_through_traefik.py",
         "split/test_split_distributed.py",
     }

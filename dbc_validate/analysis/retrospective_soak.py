@@ -207,8 +207,10 @@ def history_records(
                 cumulative += count
                 restart_times.setdefault(name, []).extend([t] * count)
                 findings.first_restart_h.setdefault(name, hour(t))
-            if crashlooping(restart_times.get(name, []), t):
-                findings.crashloop_from_h.setdefault(name, hour(t))
+            seen = restart_times.get(name, [])
+            if name not in findings.crashloop_from_h and crashlooping(seen, t):
+                # The loop began with the first of the restarts that make it one, not at the step that counted them.
+                findings.crashloop_from_h[name] = hour(min(r for r in seen if t - r <= CRASHLOOP_WINDOW_S))
             if name in findings.crashloop_from_h:
                 crashloops.append(f"{name} (from hour {findings.crashloop_from_h[name]:.1f})")
         for labels, points in not_ready.items():

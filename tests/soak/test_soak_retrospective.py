@@ -84,8 +84,9 @@ def test_restarts_three_within_ten_minutes_are_a_crash_loop_from_that_hour():
     summary, _ = summarize("run", records)
     assert summary.restarts == 4
     assert findings.first_restart_h == {"dbc/web-0/web": 1.0}
-    assert findings.crashloop_from_h == {"dbc/web-0/web": 3.08}
-    assert summary.crashloops == ["dbc/web-0/web (from hour 3.1)"]
+    # The loop begins with the first restart of the three within ten minutes (the step ending at hour 3.0).
+    assert findings.crashloop_from_h == {"dbc/web-0/web": 3.0}
+    assert summary.crashloops == ["dbc/web-0/web (from hour 3.0)"]
 
 
 def test_a_counter_that_drops_is_a_new_container_whose_value_counts():

@@ -46,3 +46,31 @@ def test_bad_load_options_stop_the_run_in_one_line(tmp_path, values, start):
     with pytest.raises(InputError) as caught:
         resolve(tmp_path, values, environ={})
     assert str(caught.value).startswith(start), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "start"),
+    [
+        (cli(soak_mode="later"), "--soak-mode 'later': unknown soak mode"),
+        (cli(soak_mode="retrospective"), "--soak-mode retrospective needs the Prometheus to read"),
+        (cli(soak_prometheus="prometheus:9090"), "--soak-prometheus 'prometheus:9090': not an http(s) URL"),
+        (cli(soak_window_end="yesterday"), "--soak-window-end 'yesterday': not a time"),
+        (cli(soak_window_end="2026-12-01T12:00:00"), "--soak-window-end '2026-12-01T12:00:00': give the time zone"),
+    ],
+)
+def test_bad_retrospective_soak_options_stop_the_run_in_one_line(tmp_path, values, start):
+    with pytest.raises(InputError) as caught:
+        resolve(tmp_path, values, environ={})
+    assert str(caught.value).startswith(start), str(caught.value)
+
+
+def test_retrospective_soak_options_resolve(tmp_path):
+    settings = resolve(
+        tmp_path,
+        cli(
+            soak_mode="retrospective", soak_prometheus="http://127.0.0.1:9090/", soak_window_end="2026-12-01T12:00:00Z"
+        ),
+        environ={},
+    )
+    assert (settings.soak_mode, settings.soak_prometheus) == ("retrospective", "http://127.0.0.1:9090")
+    assert settings.soak_window_end == 1796126400.0  # date -d 2026-12-01T12:00:00Z +%s
