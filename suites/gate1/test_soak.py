@@ -1,6 +1,6 @@
 """Gate 1: the system stays stable under steady load: no errors, no restarts or crash-loops, CPU/memory headroom.
 
-One soak run (--soak-duration, default 60 s on the local target; Gate 1 needs 48 h at cluster scope) feeds
+One soak run (--soak-duration, default 20 s on the local target; Gate 1 needs 48 h at cluster scope) feeds
 the three criteria. Samples land in reports/soak/<run-id>/samples.jsonl; `--soak-resume <run-id>` continues
 an interrupted run and the report stitches its segments, showing the gaps. `--soak-mode retrospective` judges
 the last --soak-duration (default 48 h) of a Prometheus's history instead (--soak-prometheus).
