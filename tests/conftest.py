@@ -38,6 +38,7 @@ LAB_FILES = frozenset(
         "soak/test_soak_retrospective_prometheus.py",
         "split/test_split_through_traefik.py",
         "split/test_split_distributed.py",
+        "cluster/test_load_in_cluster_master.py",
     }
 )
 # Fixtures that start a PostgreSQL: a test using one is a lab test wherever it lives.
