@@ -408,6 +408,13 @@ SPECS: tuple[OptionSpec, ...] = (
         env="DBC_LOAD_MASTER_BIND",
     ),
     OptionSpec(
+        "--load-in-cluster",
+        "load_in_cluster",
+        "cluster targets: run the soak's Locust master and workers (--load-workers, default 2) as Deployments in "
+        "the cluster, so the load enters through the real ingress and outlives the harness (--soak-resume reattaches)",
+        flag_value=True,
+    ),
+    OptionSpec(
         "--load-expect-workers",
         "load_expect_workers",
         "split and soak load: how many remote Locust workers the master waits for before it starts",
@@ -502,6 +509,11 @@ def resolve(
 def _check_load(values: Mapping[str, Any]) -> None:
     """Remote workers need both the address the master listens on and how many to wait for."""
     bind, expect = values.get("load_master_bind"), values.get("load_expect_workers", 0)
+    if values.get("load_in_cluster") and (bind is not None or expect):
+        raise InputError(
+            "--load-in-cluster runs the workers in the cluster; --load-master-bind/--load-expect-workers do not apply",
+            "leave out --load-master-bind and --load-expect-workers (use --load-workers for the in-cluster workers)",
+        )
     if bind is not None and not expect:
         raise InputError(
             "--load-master-bind is given but --load-expect-workers is not",

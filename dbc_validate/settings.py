@@ -49,6 +49,7 @@ class Settings:
     load_workers: int = 0  # local Locust worker processes beside a master; 0: one Locust process as before
     load_master_bind: tuple[str, int] | None = None  # where the Locust master listens for remote workers
     load_expect_workers: int = 0  # remote workers the master waits for (with load_master_bind)
+    load_in_cluster: bool = False  # the soak's load runs as Deployments in the cluster (cluster targets)
     catalog: tuple[Criterion, ...] = CATALOG
 
     @property

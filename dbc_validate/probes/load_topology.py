@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dbc_validate.settings import Settings
 
 JOIN_TIMEOUT_S = 120.0
+IN_CLUSTER_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,12 @@ class LoadTopology:
     master_bind: tuple[str, int] | None = None  # None: the master listens on loopback only
     expect_remote: int = 0  # workers on other machines the master waits for
     join_timeout_s: float = JOIN_TIMEOUT_S
+    in_cluster: bool = False  # the soak's load as Deployments in the cluster (cluster soak subjects)
+    keep: bool = False  # --keep-cluster: leave the in-cluster load in place at the end
+
+    @property
+    def in_cluster_workers(self) -> int:
+        return self.workers or IN_CLUSTER_WORKERS
 
     @property
     def distributed(self) -> bool:
@@ -43,6 +50,8 @@ class LoadTopology:
         return self.total_workers * self.window(users_per_process)
 
     def describe(self) -> str:
+        if self.in_cluster:
+            return f"in-cluster Locust master + {self.in_cluster_workers} worker(s)"
         if not self.distributed:
             return "one Locust process"
         parts = [f"{self.workers} local worker(s)"] if self.workers else []
@@ -57,4 +66,6 @@ def load_topology(settings: Settings) -> LoadTopology:
         workers=settings.load_workers,
         master_bind=settings.load_master_bind,
         expect_remote=settings.load_expect_workers,
+        in_cluster=settings.load_in_cluster,
+        keep=settings.keep_cluster,
     )

@@ -1,6 +1,7 @@
 """A running Locust master read through its web API (`GET /stats/requests`): the in-cluster load's counters.
 
-The master keeps cumulative totals for as long as it runs, whoever watches it. A reader that attaches with the
+The master keeps cumulative totals for as long as it runs, whoever watches it (its workers report every 3 s, so
+the totals move in steps). A reader that attaches with the
 totals it last recorded (`since`) first reports what happened while nobody watched (the harness was down), then
 one window per read with the requests and failures since the previous read and the master's current p50/p95.
 Same events as the local load generator (`started`, `window`), plus `reattached` with the unwatched stretch.
@@ -59,6 +60,7 @@ class MasterApiLoad:
         self.since = since  # (requests, failures) the last recorded sample had counted, when reattaching
         self.last: MasterTotals | None = None
         self.error = ""
+        self.unwatched: dict[str, Any] | None = None  # the "reattached" event, once read
 
     def start(self) -> MasterApiLoad:
         return self
@@ -80,18 +82,20 @@ class MasterApiLoad:
         t = time.time()
         if self.last is None:
             self.last = now
-            yield {"event": "started", "t": t, "users": now.user_count, "workers": now.workers, "state": now.state}
             if self.since is not None:
                 # A master restarted meanwhile starts from zero: then only what it counted since is known.
                 restarted = now.requests < self.since[0]
                 base = (0, 0) if restarted else self.since
-                yield {
+                self.unwatched = {
                     "event": "reattached",
                     "t": t,
                     "requests": now.requests - base[0],
                     "failures": now.failures - base[1],
                     "master_restarted": restarted,
                 }
+            yield {"event": "started", "t": t, "users": now.user_count, "workers": now.workers, "state": now.state}
+            if self.unwatched is not None:
+                yield self.unwatched
             return
         previous, self.last = self.last, now
         restarted = now.requests < previous.requests
