@@ -509,6 +509,11 @@ def resolve(
 def _check_load(values: Mapping[str, Any]) -> None:
     """Remote workers need both the address the master listens on and how many to wait for."""
     bind, expect = values.get("load_master_bind"), values.get("load_expect_workers", 0)
+    if values.get("load_in_cluster") and values.get("target") == "local":
+        raise InputError(
+            "--load-in-cluster needs a cluster target: the local target has no cluster to run the load in",
+            "pass --target kind, k3d or kubeconfig, or leave out --load-in-cluster",
+        )
     if values.get("load_in_cluster") and (bind is not None or expect):
         raise InputError(
             "--load-in-cluster runs the workers in the cluster; --load-master-bind/--load-expect-workers do not apply",

@@ -29,6 +29,9 @@ def test_options_build_the_topology(tmp_path):
     assert load_topology(settings) == LoadTopology(workers=2, master_bind=("0.0.0.0", 5557), expect_remote=3)
     assert load_topology(resolve(tmp_path, {}, environ={"DBC_LOAD_WORKERS": "4"})).workers == 4
     assert not load_topology(resolve(tmp_path, {}, environ={})).distributed
+    in_cluster = load_topology(resolve(tmp_path, cli(load_in_cluster=True, keep_cluster=True), environ={}))
+    assert in_cluster.in_cluster and in_cluster.keep and in_cluster.in_cluster_workers == 2
+    assert in_cluster.describe() == "in-cluster Locust master + 2 worker(s)"
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,11 @@ def test_options_build_the_topology(tmp_path):
         (cli(load_master_bind="h:99999", load_expect_workers="1"), "--load-master-bind 'h:99999': not HOST:PORT"),
         (cli(load_master_bind="0.0.0.0:5557"), "--load-master-bind is given but --load-expect-workers is not"),
         (cli(load_expect_workers="2"), "--load-expect-workers 2 needs --load-master-bind"),
+        (cli(load_in_cluster=True, target="local"), "--load-in-cluster needs a cluster target"),
+        (
+            cli(load_in_cluster=True, load_master_bind="0.0.0.0:5557", load_expect_workers="1"),
+            "--load-in-cluster runs the workers in the cluster",
+        ),
     ],
 )
 def test_bad_load_options_stop_the_run_in_one_line(tmp_path, values, start):
