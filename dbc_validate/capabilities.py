@@ -6,7 +6,7 @@ Bottom layer: imports nothing of the package but other vocabulary, so every laye
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from fractions import Fraction
@@ -292,6 +292,16 @@ class ResourceUse:
     memory_mb: float | None
     cpu_limit_cores: float | None = None
     memory_limit_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class InClusterLoadHandle:
+    """The soak's load running in the cluster (`--load-in-cluster`): a Locust master and workers the cluster keeps
+    running whether or not the harness is alive. Offered by cluster soak subjects as `in_cluster_load(...)`."""
+
+    api_url: str  # the master's web API as this machine reaches it (a port-forward)
+    description: str
+    cleanup: Callable[[], bool]  # delete the load unless --keep-cluster; True when it was deleted
 
 
 class SoakSubject(Protocol):

@@ -9,6 +9,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from dbc_validate.settings import DEFAULT_CLUSTER_NAME, Settings
 TARGET_CHOICES = ("auto", *TARGET_NAMES)
 # kind and k3d name containers and networks after the cluster: a DNS label short enough for both.
 CLUSTER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+MAX_LOAD_WORKERS = 64
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CONFIRM_FLAG = "--i-mean-it"
 FAILOVER_TRIAL_S = 35.0  # one local trial, healthy cluster to healthy cluster (measured 32.5 s on the Patroni lab)
@@ -151,6 +153,54 @@ def _run_id(raw: str, root: Path) -> str:
     if not RUN_ID.match(raw.strip()):
         raise ValueError("not a soak run id")
     return raw.strip()
+
+
+SOAK_MODES = ("active", "retrospective")
+
+
+def _soak_mode(raw: str, root: Path) -> str:
+    if raw.strip() not in SOAK_MODES:
+        raise ValueError("unknown soak mode")
+    return raw.strip()
+
+
+def _http_url(raw: str, root: Path) -> str:
+    url = raw.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError("not an http(s) URL")
+    return url
+
+
+def _instant(raw: str, root: Path) -> float:
+    text = raw.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("not a time") from None
+    if moment.tzinfo is None:
+        raise ValueError("give the time zone, e.g. 2026-12-01T12:00:00Z")
+    return moment.timestamp()
+
+
+def _workers(raw: str, root: Path) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError("not a whole number") from None
+    if not 0 <= value <= MAX_LOAD_WORKERS:
+        raise ValueError(f"must be between 0 and {MAX_LOAD_WORKERS}")
+    return value
+
+
+def _bind(raw: str, root: Path) -> tuple[str, int]:
+    host, sep, port = raw.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("not HOST:PORT")
+    return host.strip("[]"), int(port)
 
 
 @dataclass(frozen=True)
@@ -342,6 +392,32 @@ SPECS: tuple[OptionSpec, ...] = (
         flag_value=True,
     ),
     OptionSpec(
+        "--soak-mode",
+        "soak_mode",
+        "active (default): drive load and sample for --soak-duration; retrospective: judge the last "
+        "--soak-duration (default the Gate 1 48 h) of the cluster's Prometheus history (--soak-prometheus)",
+        _soak_mode,
+        f"choose one of {', '.join(SOAK_MODES)}",
+        env="DBC_SOAK_MODE",
+        default="active",
+    ),
+    OptionSpec(
+        "--soak-prometheus",
+        "soak_prometheus",
+        "the Prometheus a retrospective soak reads, e.g. http://127.0.0.1:9090 (a port-forward to the cluster's)",
+        _http_url,
+        "pass the Prometheus base URL, e.g. http://127.0.0.1:9090",
+        env="DBC_SOAK_PROMETHEUS",
+    ),
+    OptionSpec(
+        "--soak-window-end",
+        "soak_window_end",
+        "retrospective soak: the end of the window judged (ISO 8601 with a zone, or epoch seconds; default now)",
+        _instant,
+        "pass a time such as 2026-12-01T12:00:00Z",
+        env="DBC_SOAK_WINDOW_END",
+    ),
+    OptionSpec(
         "--failover-trials",
         "failover_trials",
         "how many primary failures the failover suite injects (default 3); each local trial takes about 30 s",
@@ -350,6 +426,39 @@ SPECS: tuple[OptionSpec, ...] = (
         env="DBC_FAILOVER_TRIALS",
         plausible=(1.0, 50.0),
         seconds_each=FAILOVER_TRIAL_S,
+    ),
+    OptionSpec(
+        "--load-workers",
+        "load_workers",
+        "split and soak load: run Locust as a master and this many local worker processes (default 0: one "
+        "Locust process)",
+        _workers,
+        f"pass a whole number between 0 and {MAX_LOAD_WORKERS}, e.g. --load-workers 2",
+        env="DBC_LOAD_WORKERS",
+    ),
+    OptionSpec(
+        "--load-master-bind",
+        "load_master_bind",
+        "split and soak load: the Locust master listens on HOST:PORT for workers on other machines "
+        "(see docs/split-and-soak.md for the worker command line)",
+        _bind,
+        "pass HOST:PORT, e.g. 0.0.0.0:5557, together with --load-expect-workers",
+        env="DBC_LOAD_MASTER_BIND",
+    ),
+    OptionSpec(
+        "--load-in-cluster",
+        "load_in_cluster",
+        "cluster targets: run the soak's Locust master and workers (--load-workers, default 2) as Deployments in "
+        "the cluster, so the load enters through the real ingress and outlives the harness (--soak-resume reattaches)",
+        flag_value=True,
+    ),
+    OptionSpec(
+        "--load-expect-workers",
+        "load_expect_workers",
+        "split and soak load: how many remote Locust workers the master waits for before it starts",
+        _workers,
+        f"pass a whole number between 0 and {MAX_LOAD_WORKERS}, together with --load-master-bind",
+        env="DBC_LOAD_EXPECT_WORKERS",
     ),
 )
 BY_FLAG = {spec.flag: spec for spec in SPECS}
@@ -453,12 +562,43 @@ def resolve(
             f"--soak-duration ({duration:g} s) is shorter than --soak-interval ({interval:g} s)",
             "give a duration of at least one interval",
         )
+    _check_load(values)
+    if values.get("soak_mode") == "retrospective" and not values.get("soak_prometheus"):
+        raise InputError(
+            "--soak-mode retrospective needs the Prometheus to read",
+            "pass --soak-prometheus URL (the cluster's Prometheus, e.g. through kubectl port-forward)",
+        )
     if ini is not None:
         try:
             values["catalog"] = with_overrides({key: str(ini(key)) for key in threshold_ini_options()})
         except ValueError as exc:
             raise InputError(str(exc), "correct that threshold in the ini file") from None
     return Settings(**values)
+
+
+def _check_load(values: Mapping[str, Any]) -> None:
+    """Remote workers need both the address the master listens on and how many to wait for."""
+    bind, expect = values.get("load_master_bind"), values.get("load_expect_workers", 0)
+    if values.get("load_in_cluster") and values.get("target") == "local":
+        raise InputError(
+            "--load-in-cluster needs a cluster target: the local target has no cluster to run the load in",
+            "pass --target kind, k3d or kubeconfig, or leave out --load-in-cluster",
+        )
+    if values.get("load_in_cluster") and (bind is not None or expect):
+        raise InputError(
+            "--load-in-cluster runs the workers in the cluster; --load-master-bind/--load-expect-workers do not apply",
+            "leave out --load-master-bind and --load-expect-workers (use --load-workers for the in-cluster workers)",
+        )
+    if bind is not None and not expect:
+        raise InputError(
+            "--load-master-bind is given but --load-expect-workers is not",
+            "pass --load-expect-workers N (the number of remote workers that will join)",
+        )
+    if expect and bind is None:
+        raise InputError(
+            f"--load-expect-workers {expect} needs --load-master-bind (where the remote workers connect)",
+            "pass --load-master-bind HOST:PORT, e.g. 0.0.0.0:5557",
+        )
 
 
 # ---- pytest ----------------------------------------------------------------------------------------------

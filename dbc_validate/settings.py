@@ -42,8 +42,15 @@ class Settings:
     soak_cpu_budget_cores: float = 1.0
     soak_memory_budget_mb: float = 512.0
     soak_rate_per_s: float = 5.0
+    soak_mode: str = "active"  # active: drive load and sample now; retrospective: judge Prometheus's history
+    soak_prometheus: str | None = None  # the Prometheus a retrospective soak reads (http://host:port)
+    soak_window_end: float | None = None  # epoch seconds; None: now (retrospective soak)
     failover_trials: int | None = None  # None: the target's default
     i_mean_it: bool = False  # values outside an option's plausible range were confirmed
+    load_workers: int = 0  # local Locust worker processes beside a master; 0: one Locust process as before
+    load_master_bind: tuple[str, int] | None = None  # where the Locust master listens for remote workers
+    load_expect_workers: int = 0  # remote workers the master waits for (with load_master_bind)
+    load_in_cluster: bool = False  # the soak's load runs as Deployments in the cluster (cluster targets)
     catalog: tuple[Criterion, ...] = CATALOG
 
     @property

@@ -45,8 +45,11 @@ LAB_FILES = frozenset(
         "observability/test_observability_lab.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
+        "soak/test_soak_retrospective_prometheus.py",
         "robustness/test_double_interrupt_lab.py",
         "split/test_split_through_traefik.py",
+        "split/test_split_distributed.py",
+        "cluster/test_load_in_cluster_master.py",
     }
 )
 # Fixtures that start a PostgreSQL: a test using one is a lab test wherever it lives.

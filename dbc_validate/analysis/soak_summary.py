@@ -221,12 +221,17 @@ class LoadWindow:
     failures: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     first_error: str = ""
+    # A load that reports percentiles instead of latencies (a Locust master's API): the window's worst of each.
+    p50_ms: float | None = None
+    p95_ms: float | None = None
 
     def add(self, event: Mapping[str, Any]) -> None:
         self.requests += int(event.get("requests") or 0)
         self.failures += int(event.get("failures") or 0)
         self.latencies_ms.extend(float(v) for v in event.get("latencies_ms") or [])
         self.first_error = self.first_error or str(event.get("first_error") or "")
+        self.p50_ms = _peak(self.p50_ms, event.get("p50_ms"))
+        self.p95_ms = _peak(self.p95_ms, event.get("p95_ms"))
 
 
 def _percent_of(used: float | None, limit: float | None) -> float | None:
@@ -249,8 +254,8 @@ def build_sample(
     memory_limit_mb: float,
 ) -> dict[str, Any]:
     """One sample record; `components` are ComponentHealth readings, restarts counted from the baseline."""
-    p50 = percentile(load.latencies_ms, 50)
-    p95 = percentile(load.latencies_ms, 95)
+    p50 = percentile(load.latencies_ms, 50) if load.latencies_ms else load.p50_ms
+    p95 = percentile(load.latencies_ms, 95) if load.latencies_ms else load.p95_ms
     restarts = sum(max(0, c.restarts - baseline_restarts.get(c.name, 0)) for c in components)
     return {
         "type": "sample",

@@ -15,9 +15,22 @@ from typing import TYPE_CHECKING
 from dbc_validate.analysis.live.headroom import container_loads, heaviest
 from dbc_validate.analysis.live.pods import container_health
 from dbc_validate.analysis.soak_summary import pick_route
-from dbc_validate.capabilities import ComponentHealth, IngressEndpoint, ResourceUse
+from dbc_validate.analysis.split_check import request_path
+from dbc_validate.capabilities import ComponentHealth, InClusterLoadHandle, IngressEndpoint, ResourceUse
 from dbc_validate.cluster.kubectl import ClusterError
+from dbc_validate.cluster.load_in_cluster import (
+    API_PORT,
+    MASTER,
+    NAMESPACE,
+    InClusterLoad,
+    cleanup,
+    deploy_objects,
+    ingress_url,
+    load_objects,
+    pinned_image,
+)
 from dbc_validate.cluster.traefik_endpoint import cluster_ingress
+from dbc_validate.cluster.waits import wait_ready
 from dbc_validate.errors import InputError
 
 if TYPE_CHECKING:
@@ -56,6 +69,24 @@ class ClusterSoakSubject:
             # The API server is part of the system under test: not being able to ask it is an outage.
             return [ComponentHealth(API_COMPONENT, False, 0, False, str(exc))]
         return [ComponentHealth(r.name, r.up, r.restarts, r.crashlooping, r.detail) for r in readings]
+
+    def in_cluster_load(
+        self, workers: int, users: int, rate_per_s: float, keep: bool = False, image: str | None = None
+    ) -> InClusterLoadHandle:
+        """Deploy (or find again: applying is idempotent) the in-cluster load and reach its master's API."""
+        traefik = self.access.pins.traefik
+        host = self.route.hosts[0] if self.route.hosts else ""
+        url = ingress_url(traefik)
+        load = InClusterLoad(image or pinned_image(), url, host, request_path(self.route), workers, users, rate_per_s)
+        kubectl = self.access.kubectl
+        deploy_objects(kubectl, load_objects(load, traefik))
+        wait_ready(kubectl, [NAMESPACE], [], lambda _line: None, timeout_s=300.0, poll_s=2.0, what="in-cluster load")
+        port = self.access.port_forward(NAMESPACE, f"svc/{MASTER}", API_PORT, "locust-master-api")
+        return InClusterLoadHandle(
+            api_url=f"http://127.0.0.1:{port}",
+            description=f"in-cluster Locust master + {workers} worker(s) in namespace {NAMESPACE}, load to {url}",
+            cleanup=lambda: cleanup(kubectl, NAMESPACE, keep=keep),
+        )
 
     def resources(self) -> ResourceUse:
         try:

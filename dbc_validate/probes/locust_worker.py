@@ -1,8 +1,10 @@
 """Locust as a library, headless, in its own process (Locust patches the standard library with gevent).
 
 Never import this module into the pytest process: `locust_runner.LocustWorker` starts it as
-`python -m dbc_validate.probes.locust_worker JOB.json`. It writes one JSON object per line to the job's
-events file:
+`python -m dbc_validate.probes.locust_worker JOB.json` (one process, or a Locust master when the job has a
+"distributed" key), and `python -m dbc_validate.probes.locust_worker --worker HOST:PORT` starts a Locust
+worker that joins that master (locally or from another machine). Only the deciding process (the single one
+or the master) writes one JSON object per line to the job's events file:
 - mode "split": progress lines, then one "result" line as soon as the sequential test decides (or a limit
   is reached); variants are read from the marker response header set by Traefik's middleware;
 - mode "soak": one "window" line per `window_s` (requests, failures, latencies) at a steady low rate,
@@ -12,7 +14,7 @@ events file:
 from __future__ import annotations
 
 # Locust first: it monkey-patches the standard library, which must happen before anything else loads it.
-from locust import FastHttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, constant, constant_throughput
 from locust.env import Environment
 
 # isort: split
@@ -26,6 +28,7 @@ from typing import IO, Any
 
 import gevent
 
+from dbc_validate.probes import locust_distributed as distributed
 from dbc_validate.stats import Outcome, SequentialSplitTest, SplitHypothesis
 
 UNMARKED = "(no marker)"
@@ -45,20 +48,7 @@ class EventWriter:
 
 
 def _user_class(job: dict[str, Any], wait_time: Callable[..., float]) -> type[FastHttpUser]:
-    headers = {"Host": job["host_header"]} if job.get("host_header") else {}
-    path = job.get("path") or "/"
-
-    class RouteUser(FastHttpUser):
-        host = job["base_url"]
-        connection_timeout = 5.0
-        network_timeout = 10.0
-
-        @task
-        def get(self) -> None:
-            self.client.get(path, headers=headers, name=path)
-
-    RouteUser.wait_time = wait_time  # type: ignore[assignment]
-    return RouteUser
+    return distributed.route_user(distributed.RouteConfig.from_job(job, wait_time))
 
 
 def _error_text(response: Any, exception: Any) -> str:
@@ -66,107 +56,166 @@ def _error_text(response: Any, exception: Any) -> str:
     return f"HTTP {status}: {exception}" if status else str(exception)
 
 
-def run_split(job: dict[str, Any], events: EventWriter) -> None:
-    h = job["hypothesis"]
-    hypothesis = SplitHypothesis(
-        shares={k: Fraction(v) for k, v in h["shares"].items()},
-        delta=float(h["delta"]),
-        alpha=float(h["alpha"]),
-        beta=float(h["beta"]),
-        replicas=h.get("replicas"),
-        in_flight=int(job["users"]),
-    )
-    labels: dict[str, str] = job.get("labels") or {}
-    marker = job["marker_header"]
+class SplitCounter:
+    """Feeds response outcomes to the sequential test, wherever they were observed (this process or a worker)."""
+
+    def __init__(self, job: dict[str, Any], finish: Callable[[str], None]) -> None:
+        h = job["hypothesis"]
+        self.test = SequentialSplitTest(
+            SplitHypothesis(
+                shares={k: Fraction(v) for k, v in h["shares"].items()},
+                delta=float(h["delta"]),
+                alpha=float(h["alpha"]),
+                beta=float(h["beta"]),
+                replicas=h.get("replicas"),
+                in_flight=int(job["in_flight"]),
+            )
+        )
+        self.labels: dict[str, str] = job.get("labels") or {}
+        self.max_requests = int(job["max_requests"])
+        self.finish = finish
+        self.failures = 0
+        self.first_error = ""
+        self.pairs: dict[str, int] = {}
+        self.done = False
+
+    def success(self, value: str, backend: str) -> None:
+        if self.done:
+            return  # requests still in flight when the test decided are not counted
+        pair = f"{value} <- {backend}"
+        self.pairs[pair] = self.pairs.get(pair, 0) + 1
+        decision = self.test.observe(self.labels.get(value, value))
+        if decision.outcome is not Outcome.CONTINUE:
+            self.finish("decided")
+        elif self.test.requests >= self.max_requests:
+            self.finish("max_requests")
+
+    def failure(self, error: str) -> None:
+        if self.done:
+            return
+        self.failures += 1
+        self.first_error = self.first_error or error
+        if self.failures >= max(20, 0.05 * (self.failures + self.test.requests)):
+            self.finish("errors")
+
+
+def _outcome(job: dict[str, Any], response: Any, exception: Any) -> tuple[str, str] | str:
+    """(marker value, backend) of a response, or the error text of a failed request."""
+    if exception is not None:
+        return _error_text(response, exception)
     backend_header = job.get("backend_header")
-    test = SequentialSplitTest(hypothesis)
-    env = Environment(user_classes=[_user_class(job, constant(0))])
-    runner = env.create_local_runner()
-    state: dict[str, Any] = {"failures": 0, "first_error": "", "pairs": {}, "done": False, "why": ""}
+    value = response.headers.get(job["marker_header"]) or UNMARKED
+    return value, (response.headers.get(backend_header) if backend_header else None) or "?"
+
+
+def _runner(env: Environment, job: dict[str, Any]) -> Any:
+    spec = job.get("distributed")
+    if not spec:
+        return env.create_local_runner()
+    return env.create_master_runner(master_bind_host=spec["bind_host"], master_bind_port=int(spec["bind_port"]))
+
+
+def run_split(job: dict[str, Any], events: EventWriter) -> None:
+    env = Environment(user_classes=[_user_class(job, constant(0))], host=job["base_url"])
+    runner = _runner(env, job)
     started = time.monotonic()
 
     def finish(why: str) -> None:
-        if state["done"]:
+        if counter.done:
             return
-        state["done"] = True
-        decision = test.decision
+        counter.done = True
+        decision = counter.test.decision
         events.write(
             "result",
             why=why,
             outcome=decision.outcome.value,
             decided_by=decision.decided_by,
             reason=decision.reason,
-            requests=test.requests,
-            counts=dict(test.counts),
-            failures=state["failures"],
-            first_error=state["first_error"],
-            pairs=state["pairs"],
+            requests=counter.test.requests,
+            counts=dict(counter.test.counts),
+            failures=counter.failures,
+            first_error=counter.first_error,
+            pairs=counter.pairs,
             elapsed_s=round(time.monotonic() - started, 3),
         )
         runner.quit()
 
-    def on_request(response: Any = None, exception: Any = None, **_: Any) -> None:
-        if state["done"]:
-            return  # requests still in flight when the test decided are not counted
-        if exception is not None:
-            state["failures"] += 1
-            state["first_error"] = state["first_error"] or _error_text(response, exception)
-            total = state["failures"] + test.requests
-            if state["failures"] >= max(20, 0.05 * total):
-                finish("errors")
-            return
-        value = response.headers.get(marker) or UNMARKED
-        pair = f"{value} <- {response.headers.get(backend_header) if backend_header else '?'}"
-        state["pairs"][pair] = state["pairs"].get(pair, 0) + 1
-        decision = test.observe(labels.get(value, value))
-        if decision.outcome is not Outcome.CONTINUE:
-            finish("decided")
-        elif test.requests >= int(job["max_requests"]):
-            finish("max_requests")
+    counter = SplitCounter(job, finish)
+
+    def record(outcome: tuple[str, str] | str) -> None:
+        if isinstance(outcome, str):
+            counter.failure(outcome)
+        else:
+            counter.success(*outcome)
 
     def progress() -> None:
-        while not state["done"]:
+        while not counter.done:
             gevent.sleep(1.0)
-            if not state["done"]:
-                events.write("progress", requests=test.requests, counts=dict(test.counts), failures=state["failures"])
+            if not counter.done:
+                test = counter.test
+                events.write("progress", requests=test.requests, counts=dict(test.counts), failures=counter.failures)
 
-    env.events.request.add_listener(on_request)
+    if job.get("distributed"):
+        distributed.MasterFanIn(runner, job, record).install()
+        if not _wait_for_workers(runner, job, events):
+            counter.done = True
+            runner.quit()
+            return
+        started = time.monotonic()
+    else:
+        env.events.request.add_listener(
+            lambda response=None, exception=None, **_: record(_outcome(job, response, exception))
+        )
     gevent.spawn(progress)
     gevent.spawn_later(float(job["max_seconds"]), finish, "max_seconds")
-    runner.start(int(job["users"]), spawn_rate=int(job["users"]))
+    users = int(job["users"])
+    runner.start(users, spawn_rate=users)
     runner.greenlet.join()
     finish("stopped")
+
+
+def _wait_for_workers(runner: Any, job: dict[str, Any], events: EventWriter) -> bool:
+    spec = job["distributed"]
+    expected = int(spec["expect_workers"])
+    deadline = time.monotonic() + float(spec["join_timeout_s"])
+    events.write("waiting", expect_workers=expected, bind=f"{spec['bind_host']}:{spec['bind_port']}")
+    while runner.worker_count < expected:
+        if time.monotonic() > deadline:
+            events.write(
+                "error",
+                message=f"only {runner.worker_count} of {expected} Locust worker(s) joined the master on "
+                f"{spec['bind_host']}:{spec['bind_port']} within {float(spec['join_timeout_s']):.0f} s",
+            )
+            return False
+        gevent.sleep(0.1)
+    events.write("workers", joined=runner.worker_count)
+    return True
 
 
 def run_soak(job: dict[str, Any], events: EventWriter) -> None:
     users = int(job["users"])
     rate = float(job["rate_per_s"])
-    env = Environment(user_classes=[_user_class(job, constant_throughput(rate / users))])
-    runner = env.create_local_runner()
-    window: dict[str, Any] = {"requests": 0, "failures": 0, "latencies": [], "first_error": ""}
-
-    def on_request(response_time: float = 0.0, response: Any = None, exception: Any = None, **_: Any) -> None:
-        window["requests"] += 1
-        if exception is not None:
-            window["failures"] += 1
-            window["first_error"] = window["first_error"] or _error_text(response, exception)
-        if len(window["latencies"]) < MAX_WINDOW_LATENCIES:
-            window["latencies"].append(round(float(response_time), 2))
+    env = Environment(user_classes=[_user_class(job, constant_throughput(rate / users))], host=job["base_url"])
+    runner = _runner(env, job)
+    window = distributed.LoadWindowTotals(MAX_WINDOW_LATENCIES)
 
     def flush_windows() -> None:
         while True:
             gevent.sleep(float(job["window_s"]))
-            events.write(
-                "window",
-                t=time.time(),
-                requests=window["requests"],
-                failures=window["failures"],
-                latencies_ms=window["latencies"],
-                first_error=window["first_error"],
-            )
-            window.update(requests=0, failures=0, latencies=[], first_error="")
+            events.write("window", t=time.time(), **window.take())
 
-    env.events.request.add_listener(on_request)
+    if job.get("distributed"):
+        distributed.MasterFanIn(runner, job, on_totals=window.add_totals).install()
+        if not _wait_for_workers(runner, job, events):
+            runner.quit()
+            return
+    else:
+
+        def on_request(response_time: float = 0.0, response: Any = None, exception: Any = None, **_: Any) -> None:
+            error = "" if exception is None else _error_text(response, exception)
+            window.add(1, 0 if exception is None else 1, [response_time], error)
+
+        env.events.request.add_listener(on_request)
     gevent.spawn(flush_windows)
     gevent.spawn_later(float(job["max_seconds"]), runner.quit)
     events.write("started", t=time.time(), users=users, rate_per_s=rate)
@@ -175,8 +224,14 @@ def run_soak(job: dict[str, Any], events: EventWriter) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == "--worker":
+        return distributed.run_worker(argv[2], _outcome)
     if len(argv) != 2:
-        print("usage: python -m dbc_validate.probes.locust_worker JOB.json", file=sys.stderr)
+        print(
+            "usage: python -m dbc_validate.probes.locust_worker JOB.json\n"
+            "       python -m dbc_validate.probes.locust_worker --worker MASTER_HOST:PORT",
+            file=sys.stderr,
+        )
         return 2
     job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     events = EventWriter(Path(job["events_path"]))

@@ -25,7 +25,8 @@ from dbc_validate.analysis.split_check import (
 )
 from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
 from dbc_validate.capabilities import BACKEND_HEADER, HttpRoute, IngressEndpoint
-from dbc_validate.probes.locust_runner import LocustWorker
+from dbc_validate.probes.load_topology import LoadTopology
+from dbc_validate.probes.locust_runner import LoadGenerator
 from dbc_validate.progress import Throttled
 from dbc_validate.stats import (
     Outcome,
@@ -45,9 +46,10 @@ class SplitSettings:
     delta: float = 0.05  # smallest deviation of a share (65/35 against 70/30) that must be caught
     alpha: float = 0.01
     beta: float = 0.01
-    users: int = 4  # concurrent Locust users: also the requests in flight when the test decides
+    users: int = 4  # concurrent Locust users per load process (one process: also the requests in flight)
     max_requests: int = 20_000
     max_seconds: float = 120.0
+    load: LoadTopology = field(default_factory=LoadTopology)
 
 
 @dataclass
@@ -65,6 +67,7 @@ class SplitMeasurement:
     server_counts: dict[str, int] | None = None
     server_decision: SplitDecision | None = None
     problems: list[str] = field(default_factory=list)  # marker mismatches, worker failures
+    load: LoadTopology = field(default_factory=LoadTopology)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -99,6 +102,8 @@ class SplitMeasurement:
             parts.append(
                 f"Traefik WRR bound ±{h.bound:.1f} requests ({h.replicas} replica(s), {h.in_flight} in flight) +"
             )
+        if self.load.distributed:
+            parts.append(f"load: {self.load.describe()};")
         parts.append(f"SPRT alpha={h.alpha:g} beta={h.beta:g}, tolerance {h.delta * 100:g} points;")
         if self.decision.decided_by:
             parts.append(f"decided by {self.decision.decided_by} after {self.decision.requests} requests;")
@@ -164,8 +169,10 @@ def _scrape(url: str | None) -> dict[str, float] | None:
         return None
 
 
-def _run_worker(job: dict[str, Any], directory: Path, progress: Callable[[str], None], timeout_s: float) -> dict:
-    worker = LocustWorker(job, directory, "split").start()
+def _run_worker(
+    job: dict[str, Any], directory: Path, progress: Callable[[str], None], timeout_s: float, load: LoadTopology
+) -> dict:
+    worker = LoadGenerator(job, directory, "split", load).start()
     throttled = Throttled(progress, 5.0)
     deadline = time.monotonic() + timeout_s
     try:
@@ -175,6 +182,8 @@ def _run_worker(job: dict[str, Any], directory: Path, progress: Callable[[str], 
                     return event
                 if event.get("event") == "progress":
                     throttled(f"split: {event['requests']} requests so far {event['counts']}")
+                elif event.get("event") == "waiting":
+                    progress(f"split: Locust master on {event['bind']} waits for {event['expect_workers']} worker(s)")
             if not worker.alive():
                 for event in worker.events():
                     if event.get("event") in ("result", "error"):
@@ -209,7 +218,7 @@ def measure_split(
         alpha=settings.alpha,
         beta=settings.beta,
         replicas=endpoint.replicas,
-        in_flight=settings.users,
+        in_flight=settings.load.in_flight(settings.users),
     )
     host = route.hosts[0] if route.hosts else ""
     measurement = SplitMeasurement(
@@ -221,6 +230,7 @@ def measure_split(
         decision=SplitDecision(Outcome.CONTINUE, 0),
         counts={},
         notes=list(endpoint.notes),
+        load=settings.load,
     )
     if unplaced:
         measurement.problems.append(unplaced)
@@ -238,7 +248,9 @@ def measure_split(
         "host_header": host,
         "marker_header": marker,
         "backend_header": BACKEND_HEADER,
-        "users": settings.users,
+        "users": settings.load.users(settings.users),
+        "window": settings.load.window(settings.users),
+        "in_flight": hypothesis.in_flight,
         "max_requests": settings.max_requests,
         "max_seconds": settings.max_seconds,
         "labels": labels,
@@ -250,9 +262,13 @@ def measure_split(
             "replicas": endpoint.replicas,
         },
     }
-    progress(f"split: driving {host or route.match} on {endpoint.base_url} ({hypothesis.describe()})")
+    progress(
+        f"split: driving {host or route.match} on {endpoint.base_url} with {settings.load.describe()} "
+        f"({hypothesis.describe()})"
+    )
     before = _scrape(endpoint.metrics_url)
-    result = _run_worker(job, directory or lab_directory("split"), progress, settings.max_seconds + 60)
+    timeout_s = settings.max_seconds + 60 + (settings.load.join_timeout_s if settings.load.distributed else 0)
+    result = _run_worker(job, directory or lab_directory("split"), progress, timeout_s, settings.load)
     after = _scrape(endpoint.metrics_url)
     if result.get("event") == "error":
         measurement.problems.append(f"load generation failed: {result.get('message')}")

@@ -9,13 +9,14 @@ from __future__ import annotations
 import pytest
 
 from dbc_validate.analysis.split_check import format_split, required_split, split_routes
-from dbc_validate.probes.split_load import measure_split
+from dbc_validate.probes.load_topology import load_topology
+from dbc_validate.probes.split_load import SplitSettings, measure_split
 
 pytestmark = pytest.mark.gate1("applications.traffic_split")
 
 
 def test_measured_split_through_traefik_matches_the_gate1_split(
-    ingress, gate1_criterion, gate1_evidence, gate1_progress
+    ingress, gate1_criterion, gate1_evidence, gate1_progress, gate1_settings
 ):
     required = required_split(gate1_criterion.threshold)
     routes = split_routes(ingress.routes)
@@ -28,7 +29,8 @@ def test_measured_split_through_traefik_matches_the_gate1_split(
             f"the manifest set declares no weighted IngressRoute route splitting traffic; Gate 1 requires "
             f"{required.describe()} (served routes: {[r.source for r in ingress.routes]})"
         )
-    results = [measure_split(ingress, route, required, gate1_progress) for route in routes]
+    settings = SplitSettings(load=load_topology(gate1_settings))
+    results = [measure_split(ingress, route, required, gate1_progress, settings) for route in routes]
     for result in results:
         prefix = "" if len(results) == 1 else f"{result.route} "
         for key, value in result.as_measurements().items():

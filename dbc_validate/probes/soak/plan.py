@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from dbc_validate.criteria import by_id
 from dbc_validate.durations import parse_cpu_cores, parse_memory_mb, parse_percent
+from dbc_validate.probes.load_topology import LoadTopology, load_topology
 from dbc_validate.settings import Settings
 
 __all__ = ["SoakPlan", "parse_cpu_cores", "parse_memory_mb", "parse_percent", "resume_command", "soak_plan"]
@@ -26,6 +28,11 @@ class SoakPlan:
     memory_budget_mb: float = 512.0
     rate_per_s: float = 5.0
     users: int = 2
+    load: LoadTopology = field(default_factory=LoadTopology)
+    mode: str = "active"  # or "retrospective": judge the Prometheus history of the last duration_s
+    prometheus_url: str | None = None
+    window_end: float | None = None  # retrospective: None means now
+    required_s: float = 48 * 3600.0  # Gate 1's covered time: a retrospective window's default length
 
 
 def soak_plan(settings: Settings) -> SoakPlan:
@@ -39,6 +46,11 @@ def soak_plan(settings: Settings) -> SoakPlan:
         cpu_budget_cores=settings.soak_cpu_budget_cores,
         memory_budget_mb=settings.soak_memory_budget_mb,
         rate_per_s=settings.soak_rate_per_s,
+        load=load_topology(settings),
+        mode=settings.soak_mode,
+        prometheus_url=settings.soak_prometheus,
+        window_end=settings.soak_window_end,
+        required_s=float(by_id("stability.soak", settings.catalog).threshold.value) * 3600,  # type: ignore[union-attr]
     )
 
 

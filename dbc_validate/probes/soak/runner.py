@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from dbc_validate import __version__
+from dbc_validate.analysis.retrospective_soak import RetrospectiveFindings
 from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSummary, build_sample, summarize
 from dbc_validate.analysis.split_check import request_path
-from dbc_validate.capabilities import SoakSubject
+from dbc_validate.capabilities import InClusterLoadHandle, SoakSubject
 from dbc_validate.durations import format_duration
-from dbc_validate.probes.locust_runner import LocustWorker
+from dbc_validate.errors import InputError
+from dbc_validate.probes.locust_master_api import MasterApiLoad
+from dbc_validate.probes.locust_runner import LoadGenerator
 from dbc_validate.probes.soak.plan import SoakPlan
 from dbc_validate.probes.soak.store import SoakStore
 from dbc_validate.progress import Throttled
@@ -35,6 +38,7 @@ class SoakResult:
     plan: SoakPlan
     resumed: bool
     segment_ran_s: float  # time this call sampled (0 when the run was already complete)
+    findings: RetrospectiveFindings | None = None  # a retrospective soak's gaps and onsets, in window hours
 
 
 class SoakInterrupted(KeyboardInterrupt):
@@ -56,7 +60,9 @@ def _fmt(value: float | None, unit: str) -> str:
 class Sampler:
     """Takes one sample per call from the load's events, the subject's health and its resource use."""
 
-    def __init__(self, subject: SoakSubject, worker: LocustWorker, plan: SoakPlan, segment: int, start: float) -> None:
+    def __init__(
+        self, subject: SoakSubject, worker: LoadGenerator | MasterApiLoad, plan: SoakPlan, segment: int, start: float
+    ) -> None:
         self.subject = subject
         self.worker = worker
         self.plan = plan
@@ -67,12 +73,14 @@ class Sampler:
         self.requests = 0
         self.failures = 0
         self.load_restarts = 0
+        self.load_totals: list[int] | None = None  # an in-cluster master's cumulative counters, for a resume
 
     def take(self, now: float) -> dict[str, Any]:
         load = LoadWindow()
         for event in self.worker.events():
             if event.get("event") == "window":
                 load.add(event)
+                self.load_totals = event.get("totals") or self.load_totals
         if not self.worker.alive():
             # The load generator is the harness, not the system under test: restart it and say so.
             self.load_restarts += 1
@@ -93,6 +101,8 @@ class Sampler:
         )
         if self.load_restarts:
             record["load_restarts"] = self.load_restarts
+        if self.load_totals is not None:
+            record["load_totals"] = self.load_totals
         self.last_t = now
         self.requests += load.requests
         self.failures += load.failures
@@ -100,7 +110,10 @@ class Sampler:
 
 
 def _wait_for_load(
-    worker: LocustWorker, clock: Callable[[], float], sleep: Callable[[float], None], timeout_s: float = 60.0
+    worker: LoadGenerator | MasterApiLoad,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    timeout_s: float = 60.0,
 ) -> float:
     """Until the load generator runs (so the first sample sees load); returns the time it started."""
     deadline = clock() + timeout_s
@@ -125,6 +138,30 @@ def _open_store(plan: SoakPlan, now: float) -> tuple[SoakStore, SoakSummary | No
         previous, _ = summarize(store.run_id, store.records())
         return store, previous
     return SoakStore.create(plan.root, now), None
+
+
+def _last_load_totals(store: SoakStore) -> tuple[int, int] | None:
+    """The in-cluster master's counters as the last recorded sample saw them (None: none recorded)."""
+    last = None
+    for record in store.records():
+        if record.get("type") == "sample" and record.get("load_totals"):
+            last = record["load_totals"]
+    return (int(last[0]), int(last[1])) if last else None
+
+
+def _in_cluster_load(
+    subject: SoakSubject, plan: SoakPlan, since: tuple[int, int] | None
+) -> tuple[MasterApiLoad, InClusterLoadHandle]:
+    provide = getattr(subject, "in_cluster_load", None)  # only cluster soak subjects offer it
+    if provide is None:
+        raise InputError(
+            "--load-in-cluster needs a cluster target: the local target has no cluster to run the load in",
+            "pass --target kind, k3d or kubeconfig, or leave out --load-in-cluster",
+        )
+    handle = provide(
+        workers=plan.load.in_cluster_workers, users=plan.users, rate_per_s=plan.rate_per_s, keep=plan.load.keep
+    )
+    return MasterApiLoad(handle.api_url, since), handle
 
 
 def run_soak(
@@ -152,13 +189,20 @@ def run_soak(
         "base_url": subject.endpoint.base_url,
         "path": request_path(subject.route),
         "host_header": host,
-        "users": plan.users,
+        "users": plan.load.users(plan.users),
         "rate_per_s": plan.rate_per_s,
         "window_s": LOAD_WINDOW_S,
         "max_seconds": remaining + 120,  # bounded even if this process dies without stopping it
     }
-    worker = LocustWorker(job, lab_directory("soak-load"), f"load-{segment}").start()
-    start = _wait_for_load(worker, clock, sleep)
+    handle: InClusterLoadHandle | None = None
+    worker: LoadGenerator | MasterApiLoad
+    if plan.load.in_cluster:
+        worker, handle = _in_cluster_load(subject, plan, _last_load_totals(store) if resumed else None)
+    else:
+        worker = LoadGenerator(job, lab_directory("soak-load"), f"load-{segment}", plan.load).start()
+    join_s = plan.load.join_timeout_s if plan.load.distributed or plan.load.in_cluster else 0.0
+    start = _wait_for_load(worker, clock, sleep, 60.0 + join_s)
+    unwatched = getattr(worker, "unwatched", None)
     sampler = Sampler(subject, worker, plan, segment, start)
     store.append(
         {
@@ -171,8 +215,15 @@ def run_soak(
             "route": f"{host or subject.route.match} on {subject.endpoint.base_url}",
             "resumed": resumed,
             "harness_version": __version__,
+            "load": plan.load.describe() if handle is None else handle.description,
+            **({"unwatched_load": unwatched} if unwatched else {}),
         }
     )
+    if unwatched:
+        progress(
+            f"soak {store.run_id}: the in-cluster load ran on while the harness was away: {unwatched['requests']} "
+            f"requests, {unwatched['failures']} failed (counted by the Locust master; not sampled, so not covered)"
+        )
     verb = "resuming" if resumed else "started"
     progress(
         f"soak {store.run_id} {verb}: {format_duration(remaining)} to cover (of {format_duration(planned)}), "
@@ -204,6 +255,8 @@ def run_soak(
     finally:
         report.flush()
         worker.stop()
+        if handle is not None and reason == "completed":
+            handle.cleanup()
         store.append({"type": "end", "segment": segment, "t": round(clock(), 3), "reason": reason})
         store.close()
     summary, series = summarize(store.run_id, store.records())
