@@ -124,3 +124,37 @@ class EvidenceRecorder:
 
     def note(self, text: str) -> None:
         self._sink.notes.append(text)
+
+
+def evidence_to_wire(evidence: TestEvidence) -> dict[str, Any]:
+    """A plain-data copy of a test's evidence, for sending it from a pytest-xdist worker to the controller."""
+    return {
+        "measurements": [[m.key, m.value, m.unit, m.criterion] for m in evidence.measurements],
+        "series": [{**s.as_json(), "criterion": s.criterion} for s in evidence.series],
+        "thresholds": [[t.criterion, t.met, t.detail] for t in evidence.thresholds],
+        "notes": list(evidence.notes),
+    }
+
+
+def evidence_from_wire(data: dict[str, Any]) -> TestEvidence:
+    """The inverse of evidence_to_wire."""
+    series = [
+        Series(
+            s["name"],
+            tuple(s["x"]),
+            tuple(s["y"]),
+            s["criterion"],
+            s["x_label"],
+            s["y_label"],
+            s["kind"],
+            tuple(s["labels"]),
+            s["group"],
+        )
+        for s in data["series"]
+    ]
+    return TestEvidence(
+        measurements=[Measurement(*m) for m in data["measurements"]],
+        series=series,
+        thresholds=[ThresholdVerdict(*t) for t in data["thresholds"]],
+        notes=list(data["notes"]),
+    )
