@@ -140,6 +140,7 @@ class Gate1Session:
                 scope=self.test_scope(r.capabilities),
                 message=r.message,
                 duration_s=r.duration_s,
+                deselected=r.deselected,
                 thresholds=tuple(self.evidence[r.nodeid].thresholds) if r.nodeid in self.evidence else (),
             )
             for r in self.records.values()

@@ -9,6 +9,7 @@ from typing import Any
 from dbc_validate.criteria import Criterion
 from dbc_validate.evidence import TestEvidence
 from dbc_validate.redact import redact_tree
+from dbc_validate.report.next_steps import next_steps, why
 from dbc_validate.report.verdict import (
     RAN,
     CriterionResult,
@@ -17,6 +18,7 @@ from dbc_validate.report.verdict import (
     missing_for_go,
     overall_verdict,
 )
+from dbc_validate.scope import Scope
 
 TOP_LEVEL_KEYS = (
     "verdict",
@@ -81,6 +83,10 @@ def _criterion_detail(
     return {"figures": figures, "series": series, "notes": notes}
 
 
+def _scope(name: str) -> Scope | None:
+    return Scope(name) if name in {s.value for s in Scope} else None
+
+
 def criterion_json(result: CriterionResult) -> dict[str, Any]:
     c = result.criterion
     return {
@@ -125,6 +131,8 @@ def build_report(
                 for t in tests
             },
             "missing_for_go": missing_for_go(results),
+            "why": why(verdict, results),
+            "next_steps": [step.as_json() for step in next_steps(results, tests, _scope(run.target_scope))],
             "notes": list(run.notes),
         },
     }
