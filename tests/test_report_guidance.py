@@ -177,3 +177,11 @@ def test_an_all_zero_series_gets_a_whole_number_axis_from_zero_to_one():
     assert low < 0 < 10 < high
     assert y_range([-1, 2]) is None
     assert whole_numbers([0.0, 3.0]) and not whole_numbers([0.5]) and not whole_numbers([])
+
+
+def test_a_criterion_whose_tests_all_ran_is_not_called_deselected():
+    tests = [TestResult("t.py::a", ("databases.failover",), Outcome.PASSED, Scope.LOCAL)]
+    report = build_report(CATALOG, tests, {}, RunInfo("local", "local", "s", "f", "0"))
+    assert all(s["command"] != "pytest suites/gate1" for s in steps_of(report))
+    cluster = next(s for s in steps_of(report) if s["command"] == "pytest suites/gate1 --target kind")
+    assert cluster["criteria"] == ["databases.failover"]

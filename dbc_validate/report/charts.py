@@ -40,9 +40,35 @@ def whole_numbers(values: Sequence[float]) -> bool:
     return bool(values) and all(float(v).is_integer() for v in values)
 
 
+def _mark_events(ax: Any, events: Sequence[tuple[Sequence[float], Sequence[str]]]) -> None:
+    """Dashed lines with horizontal labels inside the frame: a label in the right half of the x range reads
+    leftwards from its line, and neighbouring labels sit on alternating rows so they do not collide."""
+    for x, _labels in events:
+        for xi in x:
+            ax.axvline(xi, linestyle="--", linewidth=0.8, color="#888")
+    low, high = ax.get_xlim()
+    middle = (low + high) / 2
+    for x, labels in events:
+        for i, (xi, label) in enumerate(zip(x, labels, strict=False)):
+            right_half = xi > middle
+            note = ax.annotate(
+                str(label)[:32],
+                (xi, 0.96 - 0.1 * (i % 3)),
+                xycoords=("data", "axes fraction"),
+                xytext=(-3 if right_half else 3, 0),
+                textcoords="offset points",
+                fontsize=9,
+                va="top",
+                ha="right" if right_half else "left",
+                color="#444",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            )
+            note.set_in_layout(False)  # inside the frame by construction: tight_layout need not make room
+
+
 # Rendered at this size and scaled to the card's width by CSS (the SVG has a viewBox): fonts stay readable
 # from a 1400 px screen down to an 800 px one.
-WIDTH_IN, HEIGHT_IN = 10.0, 3.0
+WIDTH_IN, HEIGHT_IN = 8.5, 2.8
 
 
 def render_chart(
@@ -60,29 +86,16 @@ def render_chart(
 
     fig = Figure(figsize=(width_in, height_in), dpi=96)
     ax = fig.add_subplot()
-    has_legend = False
+    lines = 0
+    events: list[tuple[Sequence[float], Sequence[str]]] = []
     for s in series:
         x, y = downsample(s["x"], s["y"])
         if s.get("kind") == "events":
-            for i, (xi, label) in enumerate(zip(x, s.get("labels") or [""] * len(x), strict=False)):
-                ax.axvline(xi, linestyle="--", linewidth=0.8, color="#888")
-                # Horizontal, inside the frame, on alternating rows so neighbouring markers do not collide.
-                ax.annotate(
-                    str(label)[:32],
-                    (xi, 0.96 - 0.1 * (i % 3)),
-                    xycoords=("data", "axes fraction"),
-                    xytext=(3, 0),
-                    textcoords="offset points",
-                    fontsize=9,
-                    va="top",
-                    ha="left",
-                    color="#444",
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
-                )
+            events.append((x, s.get("labels") or [""] * len(x)))
             continue
         drawstyle = "steps-post" if s.get("kind") == "step" else "default"
         ax.plot(x, _nan(y), label=str(s.get("name", ""))[:60], linewidth=1.0, drawstyle=drawstyle)
-        has_legend = True
+        lines += 1
         ax.set_ylabel(str(s.get("y_label", ""))[:40], fontsize=10)
         ax.set_xlabel(str(s.get("x_label", ""))[:40], fontsize=10)
     values = [float(v) for s in series if s.get("kind") != "events" for v in s["y"] if v is not None]
@@ -91,11 +104,12 @@ def render_chart(
         ax.set_ylim(*limits)
     if whole_numbers(values):
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _mark_events(ax, events)
     ax.set_title(title[:80], fontsize=11)
     ax.tick_params(labelsize=9)
     ax.grid(True, linewidth=0.3)
-    if has_legend:
-        ax.legend(fontsize=9, loc="upper right" if any(s.get("kind") == "events" for s in series) else "best")
+    if lines > 1 or (lines == 1 and not ax.get_ylabel()):  # one line is named by its y label already
+        ax.legend(fontsize=9, loc="best")
     fig.tight_layout()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg")

@@ -113,8 +113,8 @@ def next_steps(
     on_cluster = reaches(target_scope, Scope.CLUSTER)
 
     def deselected(r: CriterionResult) -> bool:
-        mine = _tests_of(r, tests)
-        return bool(mine) and all(t.deselected for t in mine if t.outcome not in RAN)
+        unrun = [t for t in _tests_of(r, tests) if t.outcome not in RAN]
+        return bool(unrun) and all(t.deselected for t in unrun)
 
     def needs_cluster(r: CriterionResult) -> bool:
         return (
