@@ -185,3 +185,20 @@ def test_a_criterion_whose_tests_all_ran_is_not_called_deselected():
     assert all(s["command"] != "pytest suites/gate1" for s in steps_of(report))
     cluster = next(s for s in steps_of(report) if s["command"] == "pytest suites/gate1 --target kind")
     assert cluster["criteria"] == ["databases.failover"]
+
+
+def test_configuration_is_shown_apart_from_what_was_measured_and_labels_say_what_a_figure_is():
+    evidence = TestEvidence()
+    recorder = EvidenceRecorder(("stability.soak",), evidence)
+    recorder.measure("error_rate_percent", 0.25, "%", label="error rate over the run")
+    recorder.configured("error_rate_max_percent", 1.0, "%", label="error-rate limit (--soak-error-rate-max)")
+    tests = [TestResult("t.py::soak", ("stability.soak",), Outcome.PASSED, Scope.LOCAL)]
+    report = build_report(CATALOG, tests, {"t.py::soak": evidence}, RunInfo("local", "local", "s", "f", "0"))
+    soak = next(c for c in report["criteria"] if c["id"] == "stability.soak")
+    assert soak["measured"] == {"error_rate_percent": 0.25}
+    assert soak["configured"] == {"error_rate_max_percent": 1.0}
+    html = render_html(report)
+    card = html[html.index('id="stability.soak"') :]
+    measured, judged = card.index("<dt>Measured</dt>"), card.index("<dt>Judged against</dt>")
+    assert measured < card.index("error rate over the run") < judged < card.index("error-rate limit")
+    assert "error_rate_max_percent" not in card[:judged]

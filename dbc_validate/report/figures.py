@@ -94,4 +94,15 @@ def figures_of(recorded: Sequence[Mapping[str, Any]]) -> list[Figure]:
     for entry in recorded:
         latest.pop(str(entry.get("key")), None)
         latest[str(entry.get("key"))] = entry
-    return [figure(k, e.get("value"), e.get("unit"), str(e.get("test") or "")) for k, e in latest.items()]
+    return [
+        figure(k, e.get("value"), e.get("unit"), str(e.get("test") or ""), e.get("label") or None)
+        for k, e in latest.items()
+    ]
+
+
+def split_figures(recorded: Sequence[Mapping[str, Any]]) -> tuple[list[Figure], list[Figure]]:
+    """(measured, configured): what the tests measured, and the settings it was judged against."""
+    entries = [e for e in recorded if isinstance(e, Mapping)]  # a hand-edited gate1.json may hold anything
+    measured = figures_of([e for e in entries if not e.get("configured")])
+    configured = figures_of([e for e in entries if e.get("configured")])
+    return measured, configured

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from dbc_validate.criteria import AREAS
 from dbc_validate.report.charts import group_series, render_chart
-from dbc_validate.report.figures import figures_of
+from dbc_validate.report.figures import split_figures
 from dbc_validate.report.matrix import SCOPES, SHORT_STATUS, matrix_rows
 
 SCOPE_MEANING = {
@@ -61,7 +61,7 @@ def render_html(report: dict[str, Any]) -> str:
         scope_meaning=SCOPE_MEANING,
         tests=tests,
         details=details,
-        figures={cid: figures_of(d.get("figures") or []) for cid, d in details.items()},
+        figures={cid: split_figures(d.get("figures") or []) for cid, d in details.items()},
         versions={k: v for k, v in report["target"].get("versions", {}).items() if k != "harness"},
     )
 

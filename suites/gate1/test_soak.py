@@ -35,14 +35,16 @@ def test_soak_error_rate_stays_under_the_limit_for_the_covered_time(soak, soak_r
     s, plan = soak_result.summary, soak_result.plan
     required_s = float(gate1_criterion.threshold.value) * 3600
     gate1_evidence.measure("run_id", s.run_id)
-    gate1_evidence.measure("covered_time", s.covered_against(required_s))
-    gate1_evidence.measure("covered_h", round(s.covered_s / 3600, 4), "h")
+    gate1_evidence.measure("covered_time", s.covered_against(required_s), label="soak time covered, of the gate's")
+    gate1_evidence.measure("covered_h", round(s.covered_s / 3600, 4), "h", label="soak time covered")
     gate1_evidence.measure("segments", len(s.segments))
     gate1_evidence.measure("gaps", [g.describe() for g in s.gaps])
-    gate1_evidence.measure("requests", s.requests)
-    gate1_evidence.measure("error_rate_percent", None if s.error_rate is None else round(s.error_rate * 100, 4), "%")
-    gate1_evidence.measure("error_rate_max_percent", round(plan.error_rate_max * 100, 4), "%")
-    gate1_evidence.measure("latency_p95_max_ms", s.p95_ms_max, "ms")
+    gate1_evidence.measure("requests", s.requests, label="requests sent over the run")
+    error_rate = None if s.error_rate is None else round(s.error_rate * 100, 4)
+    gate1_evidence.measure("error_rate_percent", error_rate, "%", label="error rate over the run")
+    limit = round(plan.error_rate_max * 100, 4)
+    gate1_evidence.configured("error_rate_max_percent", limit, "%", label="error-rate limit (--soak-error-rate-max)")
+    gate1_evidence.measure("latency_p95_max_ms", s.p95_ms_max, "ms", label=f"latency p95, worst of {s.samples} samples")
     gate1_evidence.note(f"soak subject: {s.subject}; samples in {soak_result.samples_path}")
     for segment in s.segments:
         gate1_evidence.note(f"segment {segment.index}: {segment.samples} samples, ended {segment.ended}")
@@ -71,9 +73,10 @@ def test_no_component_restarted_or_crash_looped_during_the_soak(soak, soak_resul
 def test_cpu_and_memory_stay_under_the_headroom_limit(soak, soak_result, gate1_criterion, gate1_evidence):
     s, plan = soak_result.summary, soak_result.plan
     limit = float(gate1_criterion.threshold.value)
-    gate1_evidence.measure("cpu_peak_percent", s.cpu_peak_percent, "%")
-    gate1_evidence.measure("memory_peak_percent", s.memory_peak_percent, "%")
-    gate1_evidence.measure(
+    over = f"peak over the run's {s.samples} samples"
+    gate1_evidence.measure("cpu_peak_percent", s.cpu_peak_percent, "%", label=f"CPU, {over}")
+    gate1_evidence.measure("memory_peak_percent", s.memory_peak_percent, "%", label=f"memory, {over}")
+    gate1_evidence.configured(
         "judged_against",
         f"limits where the subject has them, else {plan.cpu_budget_cores:g} core(s) and "
         f"{plan.memory_budget_mb:g} MiB (--soak-cpu-budget, --soak-memory-budget)",
