@@ -120,6 +120,13 @@ def _trials(raw: str, root: Path) -> int:
     return value
 
 
+def _servers(raw: str, root: Path) -> int:
+    value = _trials(raw, root)
+    if value % 2 == 0:
+        raise ValueError("an even number of servers has no better quorum than one fewer")
+    return value
+
+
 def _cluster_name(raw: str, root: Path) -> str:
     if not CLUSTER_NAME.match(raw):
         raise ValueError("not a valid kind/k3d cluster name")
@@ -312,6 +319,15 @@ SPECS: tuple[OptionSpec, ...] = (
         _trials,
         "pass a whole number of at least 1, e.g. --failover-trials 3",
         env="DBC_FAILOVER_TRIALS",
+    ),
+    OptionSpec(
+        "--servers",
+        "servers",
+        "control-plane nodes (kind) / k3s servers on embedded etcd (k3d) the harness creates (default 3, as "
+        "production; 1 gives a quick dev cluster where infrastructure.control_plane_quorum is NOT_RUN)",
+        _servers,
+        "pass an odd whole number, e.g. --servers 3 (or --servers 1 for a quick dev cluster)",
+        env="DBC_SERVERS",
     ),
 )
 BY_FLAG = {spec.flag: spec for spec in SPECS}

@@ -43,6 +43,7 @@ class Settings:
     soak_memory_budget_mb: float = 512.0
     soak_rate_per_s: float = 5.0
     failover_trials: int | None = None  # None: the target's default
+    servers: int = 3  # control-plane nodes / k3s servers of a created kind or k3d cluster (1: a quick dev cluster)
     catalog: tuple[Criterion, ...] = CATALOG
 
     @property

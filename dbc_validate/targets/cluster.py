@@ -16,6 +16,7 @@ from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.analysis.live.secrets import SecretPlan
 from dbc_validate.capabilities import Capability
 from dbc_validate.cluster.access import ClusterAccess
+from dbc_validate.cluster.cluster_config import render, with_servers
 from dbc_validate.cluster.cnpg_failover import cnpg_failover_backend
 from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
 from dbc_validate.cluster.diagnostics import collect_bundle
@@ -251,9 +252,12 @@ class ThrowawayClusterTarget(ClusterTarget):
         kubeconfig = lab_directory(f"{self.name}-kubeconfig") / "kubeconfig"
         ms = self.manifest_set()
         secrets = self.secret_plan()
+        config = lab_directory(f"{self.name}-config") / f"{self.name}-config.yaml"
+        packaged = read_yaml(cluster_config_path(pin)) or {}
+        config.write_text(render(with_servers(self.name, packaged, self.settings.servers)), encoding="utf-8")
         bring_up(
             cli,
-            cluster_config_path(pin),
+            config,
             pin.node_image,
             self.settings.keep_cluster,
             kubeconfig,
