@@ -8,7 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +53,21 @@ class Observability:
     loki: str = "loki:3100"
 
     def proxy(self, service: str, path: str) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/services/http:{service}/proxy{path}"
+        """The API server's service-proxy path; `service` is "name:port", or "namespace/name:port" for a component
+        found in another namespace than `namespace` (a stack the cluster already runs)."""
+        namespace, _, service = service.rpartition("/")
+        return f"/api/v1/namespaces/{namespace or self.namespace}/services/http:{service}/proxy{path}"
+
+    @classmethod
+    def discovered(cls, found: Mapping[str, str]) -> Observability | None:
+        """The stack a cluster already runs, from observability_discovery.discover (None: no Prometheus found).
+        A component not found keeps kube-prometheus-stack's name, in Prometheus's namespace."""
+        prometheus = found.get("prometheus")
+        if prometheus is None:
+            return None
+        namespace = prometheus.split("/", 1)[0]
+        defaults = cls(namespace=namespace)
+        return cls(namespace, prometheus, found.get("grafana", defaults.grafana), found.get("loki", defaults.loki))
 
 
 class ClusterAccess:
