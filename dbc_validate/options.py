@@ -127,6 +127,14 @@ def _servers(raw: str, root: Path) -> int:
     return value
 
 
+def _http_url(raw: str, root: Path) -> str:
+    url = raw.strip()
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https") or not rest.strip("/"):
+        raise ValueError("not an http:// or https:// URL")
+    return url
+
+
 def _cluster_name(raw: str, root: Path) -> str:
     if not CLUSTER_NAME.match(raw):
         raise ValueError("not a valid kind/k3d cluster name")
@@ -319,6 +327,33 @@ SPECS: tuple[OptionSpec, ...] = (
         _trials,
         "pass a whole number of at least 1, e.g. --failover-trials 3",
         env="DBC_FAILOVER_TRIALS",
+    ),
+    OptionSpec(
+        "--prometheus-url",
+        "prometheus_url",
+        "Prometheus of the cluster under test, asked directly (default: the stack the harness installed, or on "
+        "kubeconfig the one found by its Service labels)",
+        _http_url,
+        "pass an http:// or https:// URL, e.g. --prometheus-url http://127.0.0.1:9090",
+        env="DBC_PROMETHEUS_URL",
+    ),
+    OptionSpec(
+        "--grafana-url",
+        "grafana_url",
+        "Grafana of the cluster under test, asked directly (default: the stack the harness installed, or on "
+        "kubeconfig the one found by its Service labels)",
+        _http_url,
+        "pass an http:// or https:// URL, e.g. --grafana-url http://127.0.0.1:3000",
+        env="DBC_GRAFANA_URL",
+    ),
+    OptionSpec(
+        "--loki-url",
+        "loki_url",
+        "Loki of the cluster under test, asked directly (default: the stack the harness installed, or on "
+        "kubeconfig the one found by its Service labels)",
+        _http_url,
+        "pass an http:// or https:// URL, e.g. --loki-url http://127.0.0.1:3100",
+        env="DBC_LOKI_URL",
     ),
     OptionSpec(
         "--servers",

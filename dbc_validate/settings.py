@@ -43,8 +43,17 @@ class Settings:
     soak_memory_budget_mb: float = 512.0
     soak_rate_per_s: float = 5.0
     failover_trials: int | None = None  # None: the target's default
+    prometheus_url: str | None = None  # an observability stack reached directly, not through the service proxy
+    grafana_url: str | None = None
+    loki_url: str | None = None
     servers: int = 3  # control-plane nodes / k3s servers of a created kind or k3d cluster (1: a quick dev cluster)
     catalog: tuple[Criterion, ...] = CATALOG
+
+    @property
+    def observability_urls(self) -> dict[str, str]:
+        """Component -> base URL, for the components given a URL."""
+        given = {"prometheus": self.prometheus_url, "grafana": self.grafana_url, "loki": self.loki_url}
+        return {component: url for component, url in given.items() if url}
 
     @property
     def report_json(self) -> Path:

@@ -15,7 +15,7 @@ from dbc_validate.analysis.live.cluster_ingress import HostAddress, mapped_host_
 from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.analysis.live.secrets import SecretPlan
 from dbc_validate.capabilities import Capability
-from dbc_validate.cluster.access import ClusterAccess
+from dbc_validate.cluster.access import ClusterAccess, Observability
 from dbc_validate.cluster.cluster_config import render, with_servers
 from dbc_validate.cluster.cnpg_failover import cnpg_failover_backend
 from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
@@ -276,7 +276,7 @@ class ThrowawayClusterTarget(ClusterTarget):
                 f"deploy onto {self.name} cluster {cli.name!r} failed: {exc}; diagnostics: {bundle}{recent}"
             ) from None
         self.versions.update({f"addon {name}": version for name, version in record.addons.items()})
-        return ClusterAccess(
+        access = ClusterAccess(
             self.name,
             kubectl,
             ms,
@@ -289,3 +289,7 @@ class ThrowawayClusterTarget(ClusterTarget):
             self.versions,
             failover_trials=self.settings.failover_trials,
         )
+        urls = self.settings.observability_urls
+        if urls:  # --prometheus-url and friends: asked directly, whether or not the harness installed a stack
+            access.observability = (access.observability or Observability()).with_urls(urls)
+        return access

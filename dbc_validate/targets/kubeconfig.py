@@ -66,7 +66,9 @@ class KubeconfigTarget(ClusterTarget):
             versions=self.versions,
             failover_trials=self.settings.failover_trials,
         )
-        access.observability = self.find_observability(kubectl)
+        found = self.find_observability(kubectl)
+        urls = self.settings.observability_urls
+        access.observability = (found or Observability()).with_urls(urls) if urls else found
         return access
 
     def find_observability(self, kubectl: Kubectl) -> Observability | None:

@@ -58,3 +58,63 @@ def test_the_installed_stack_keeps_its_paths():
     assert stack.proxy(stack.prometheus, "/x") == (
         "/api/v1/namespaces/monitoring/services/http:kube-prometheus-stack-prometheus:9090/proxy/x"
     )
+
+
+class _Fake:
+    """A Kubectl stand-in that says which proxy path it was asked for."""
+
+    def raw(self, path):
+        return f"proxy {path}"
+
+
+def test_a_component_given_a_url_is_asked_directly_the_others_through_the_proxy(tmp_path):
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = f"direct {self.path}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        stack = Observability().with_urls({"prometheus": url})
+        assert stack.fetch(_Fake(), "prometheus", "/api/v1/alerts") == "direct /api/v1/alerts"
+        assert stack.fetch(_Fake(), "loki", "/ready").startswith(
+            "proxy /api/v1/namespaces/monitoring/services/http:loki"
+        )
+    finally:
+        server.shutdown()
+
+
+def test_a_url_that_does_not_answer_is_a_cluster_error_without_its_password():
+    import pytest
+
+    from dbc_validate.cluster.kubectl import ClusterError
+
+    stack = Observability().with_urls({"grafana": "http://admin:s3cret@127.0.0.1:9/"})
+    with pytest.raises(ClusterError) as caught:
+        stack.fetch(_Fake(), "grafana", "/api/health")
+    assert "s3cret" not in str(caught.value) and "grafana at" in str(caught.value)
+
+
+def test_the_url_options_are_checked_and_collected(tmp_path):
+    import pytest
+
+    from dbc_validate.options import _http_url
+    from dbc_validate.settings import Settings
+
+    assert _http_url(" https://prom.example:9090 ", tmp_path) == "https://prom.example:9090"
+    for bad in ("ftp://x", "prom:9090", "http://"):
+        with pytest.raises(ValueError, match="http"):
+            _http_url(bad, tmp_path)
+    settings = Settings(tmp_path, prometheus_url="http://p", loki_url="http://l")
+    assert settings.observability_urls == {"prometheus": "http://p", "loki": "http://l"}
