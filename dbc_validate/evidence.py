@@ -17,6 +17,8 @@ class Measurement:
     value: Value
     unit: str | None
     criterion: str
+    label: str | None = None  # what the figure is, in words ("write gap, p95 of 3 trials"); None: from the key
+    configured: bool = False  # a setting the measurement was judged against, not something measured
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,37 @@ class EvidenceRecorder:
             )
         return self._criteria[0]
 
-    def measure(self, key: str, value: Value, unit: str | None = None, *, criterion: str | None = None) -> None:
+    def measure(
+        self,
+        key: str,
+        value: Value,
+        unit: str | None = None,
+        *,
+        criterion: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Record a figure this test measured; `label` says what it is when the key cannot ("peak over N samples")."""
+        self._record(key, value, unit, criterion, label, configured=False)
+
+    def configured(
+        self,
+        key: str,
+        value: Value,
+        unit: str | None = None,
+        *,
+        criterion: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Record a setting the measurements were judged against (a limit, the size of a fixed corpus): the report
+        shows it apart from what was measured."""
+        self._record(key, value, unit, criterion, label, configured=True)
+
+    def _record(
+        self, key: str, value: Value, unit: str | None, criterion: str | None, label: str | None, configured: bool
+    ) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             value = None  # JSON has no NaN/inf; an absent figure is shown as such
-        self._sink.measurements.append(Measurement(key, value, unit, self._criterion(criterion)))
+        self._sink.measurements.append(Measurement(key, value, unit, self._criterion(criterion), label, configured))
 
     def series(
         self,
@@ -133,3 +162,41 @@ class EvidenceRecorder:
         when `failed` says what the finished part already failed (a measured failure stays one)."""
         self._sink.interrupted = done
         self._sink.failed_before_interrupt = failed
+
+
+def evidence_to_wire(evidence: TestEvidence) -> dict[str, Any]:
+    """A plain-data copy of a test's evidence, for sending it from a pytest-xdist worker to the controller."""
+    return {
+        "measurements": [[m.key, m.value, m.unit, m.criterion, m.label, m.configured] for m in evidence.measurements],
+        "series": [{**s.as_json(), "criterion": s.criterion} for s in evidence.series],
+        "thresholds": [[t.criterion, t.met, t.detail] for t in evidence.thresholds],
+        "notes": list(evidence.notes),
+        "interrupted": evidence.interrupted,
+        "failed_before_interrupt": evidence.failed_before_interrupt,
+    }
+
+
+def evidence_from_wire(data: dict[str, Any]) -> TestEvidence:
+    """The inverse of evidence_to_wire."""
+    series = [
+        Series(
+            s["name"],
+            tuple(s["x"]),
+            tuple(s["y"]),
+            s["criterion"],
+            s["x_label"],
+            s["y_label"],
+            s["kind"],
+            tuple(s["labels"]),
+            s["group"],
+        )
+        for s in data["series"]
+    ]
+    return TestEvidence(
+        measurements=[Measurement(*m) for m in data["measurements"]],
+        series=series,
+        thresholds=[ThresholdVerdict(*t) for t in data["thresholds"]],
+        notes=list(data["notes"]),
+        interrupted=data.get("interrupted", ""),
+        failed_before_interrupt=data.get("failed_before_interrupt", ""),
+    )

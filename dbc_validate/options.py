@@ -143,6 +143,21 @@ def _trials(raw: str, root: Path) -> int:
     return value
 
 
+def _servers(raw: str, root: Path) -> int:
+    value = _trials(raw, root)
+    if value % 2 == 0:
+        raise ValueError("an even number of servers has no better quorum than one fewer")
+    return value
+
+
+def _http_url(raw: str, root: Path) -> str:
+    url = raw.strip()
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https") or not rest.strip("/"):
+        raise ValueError("not an http:// or https:// URL")
+    return url
+
+
 def _cluster_name(raw: str, root: Path) -> str:
     if not CLUSTER_NAME.match(raw):
         raise ValueError("not a valid kind/k3d cluster name")
@@ -459,6 +474,42 @@ SPECS: tuple[OptionSpec, ...] = (
         _workers,
         f"pass a whole number between 0 and {MAX_LOAD_WORKERS}, together with --load-master-bind",
         env="DBC_LOAD_EXPECT_WORKERS",
+    ),
+    OptionSpec(
+        "--prometheus-url",
+        "prometheus_url",
+        "Prometheus of the cluster under test, asked directly (default: the stack the harness installed, or on "
+        "kubeconfig the one found by its Service labels)",
+        _http_url,
+        "pass an http:// or https:// URL, e.g. --prometheus-url http://127.0.0.1:9090",
+        env="DBC_PROMETHEUS_URL",
+    ),
+    OptionSpec(
+        "--grafana-url",
+        "grafana_url",
+        "Grafana of the cluster under test, asked directly (default: the stack the harness installed, or on "
+        "kubeconfig the one found by its Service labels)",
+        _http_url,
+        "pass an http:// or https:// URL, e.g. --grafana-url http://127.0.0.1:3000",
+        env="DBC_GRAFANA_URL",
+    ),
+    OptionSpec(
+        "--loki-url",
+        "loki_url",
+        "Loki of the cluster under test, asked directly (default: the stack the harness installed, or on "
+        "kubeconfig the one found by its Service labels)",
+        _http_url,
+        "pass an http:// or https:// URL, e.g. --loki-url http://127.0.0.1:3100",
+        env="DBC_LOKI_URL",
+    ),
+    OptionSpec(
+        "--servers",
+        "servers",
+        "control-plane nodes (kind) / k3s servers on embedded etcd (k3d) the harness creates (default 3, as "
+        "production; 1 gives a quick dev cluster where infrastructure.control_plane_quorum is NOT_RUN)",
+        _servers,
+        "pass an odd whole number, e.g. --servers 3 (or --servers 1 for a quick dev cluster)",
+        env="DBC_SERVERS",
     ),
 )
 BY_FLAG = {spec.flag: spec for spec in SPECS}

@@ -39,6 +39,8 @@ MARKERS = {
 }
 USAGE_EXIT = pytest.ExitCode.USAGE_ERROR
 LONG_RUN_S = 300.0  # runs at least this long say so at the start
+CREATES_A_CLUSTER = ("kind", "k3d")  # targets whose session creates the cluster: one per xdist worker would clash
+WORKER_OUTPUT_KEY = "dbc_validate"  # a pytest-xdist worker's records and evidence, in its workeroutput
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,7 +68,7 @@ def activate(config: pytest.Config) -> Gate1Reporter:
     guard = InterruptGuard()
     guard.install()
     config.stash[GUARD_KEY] = guard
-    reporter = Gate1Reporter(state, guard)
+    reporter = Gate1Reporter(state, guard, config)
     config.pluginmanager.register(reporter, "dbc_validate_reporter")
     return reporter
 
@@ -98,6 +100,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if guard is not None:
         guard.uninstall()
         del config.stash[GUARD_KEY]
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist controller: keep a finished worker's Gate 1 output for the merge at session finish."""
+    output = (getattr(node, "workeroutput", None) or {}).get(WORKER_OUTPUT_KEY)
+    if output is None:
+        return
+    config = node.config
+    if SESSION_KEY not in config.stash:
+        activate(config)  # a run the controller could not tell was Gate 1: only workers collect under xdist
+    config.pluginmanager.get_plugin("dbc_validate_reporter").worker_outputs.append(output)
 
 
 def gate1_session(config: pytest.Config) -> Gate1Session:
@@ -184,12 +202,17 @@ def mark_interrupted(state: Gate1Session) -> None:
 class Gate1Reporter:
     """The stateful half of the plugin, registered per session so nested pytest runs stay separate."""
 
-    def __init__(self, state: Gate1Session, guard: InterruptGuard) -> None:
+    def __init__(self, state: Gate1Session, guard: InterruptGuard, config: pytest.Config) -> None:
         self.state = state
         self.guard = guard
+        self.config = config
         self.gave_up = False  # the user abandoned the cleanup (interrupting it again and again)
         self.summary: tuple[str, Path, Path, dict[str, Any]] | None = None
         self.report_error: str | None = None
+        # pytest-xdist controller: the workers' outputs, and the reports it saw, kept for tests whose worker
+        # died before sending its output (xdist reports such a crash as the test's failure).
+        self.worker_outputs: list[str] = []
+        self.controller_reports: dict[str, list[pytest.TestReport]] = {}
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         return [f"dbc_validate: target {self.state.choice.name} ({self.state.choice.why})"]
@@ -209,9 +232,26 @@ class Gate1Reporter:
                 record.message = "deselected (-k/-m); run the whole suite to include it"
                 record.deselected = True
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # A pytest-xdist controller collects nothing: check the target once here, before workers start,
+        # so bad input is one line and exit 4 as without -n (a worker's exit would crash xdist).
+        if self.config.pluginmanager.has_plugin("dsession") and not session.config.option.collectonly:
+            if self.state.choice.name in CREATES_A_CLUSTER:
+                self.state.aborted_by_input = "xdist with a cluster-creating target"
+                pytest.exit(
+                    f"dbc_validate: target {self.state.choice.name} creates one cluster per session, and each "
+                    "pytest-xdist worker is a session; fix: run the cluster tier without -n",
+                    returncode=USAGE_EXIT,
+                )
+            self.preflight()
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.state.records or session.config.option.collectonly:
             return
+        self.preflight()
+
+    def preflight(self) -> None:
         try:
             self.state.target.preflight()
         except InputError as exc:
@@ -233,6 +273,17 @@ class Gate1Reporter:
         record = self.state.records.get(report.nodeid)
         if record is not None:
             record_phase(record, report)
+        elif self.config.pluginmanager.has_plugin("dsession"):  # records arrive with the workers' outputs
+            self.controller_reports.setdefault(report.nodeid, []).append(report)
+
+    def merge_workers(self) -> None:
+        """pytest-xdist controller: one session's records and evidence from the workers' outputs."""
+        self.state.merge_worker_outputs(self.worker_outputs)
+        for nodeid, reports in self.controller_reports.items():
+            record = self.state.records.get(nodeid)
+            if record is not None and record.outcome is Outcome.NOT_RUN and not record.deselected:
+                for report in reports:
+                    record_phase(record, report)
 
     def pytest_keyboard_interrupt(self) -> None:
         # The run is stopping: from now on a second Ctrl-C/SIGTERM waits for the report and the labs' stop.
@@ -275,6 +326,12 @@ class Gate1Reporter:
 
     def write_report(self, session: pytest.Session, exitstatus: int) -> None:
         state = self.state
+        if is_xdist_worker(session.config):
+            # The controller merges every worker's output and writes the one report.
+            session.config.workeroutput[WORKER_OUTPUT_KEY] = state.worker_output()
+            return
+        if self.worker_outputs:
+            self.merge_workers()
         if not state.records or session.config.option.collectonly or state.aborted_by_input:
             return
         if exitstatus == pytest.ExitCode.INTERRUPTED:

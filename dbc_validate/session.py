@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 from dbc_validate import __version__
 from dbc_validate.capabilities import Capability
 from dbc_validate.durations import format_duration
-from dbc_validate.evidence import TestEvidence
+from dbc_validate.evidence import TestEvidence, evidence_from_wire, evidence_to_wire
 from dbc_validate.options import FAILOVER_TRIAL_S
 from dbc_validate.progress import ProgressSink
 from dbc_validate.provenance import git_state
@@ -46,6 +48,17 @@ class TestRecord:
     message: str = "not run"
     duration_s: float = 0.0
     deselected: bool = False  # by -k/-m: the run is partial
+
+    def to_wire(self) -> list[Any]:
+        caps = [c.value for c in self.capabilities]
+        outcome = self.outcome.value
+        return [self.nodeid, list(self.criteria), caps, outcome, self.message, self.duration_s, self.deselected]
+
+    @classmethod
+    def from_wire(cls, data: Sequence[Any]) -> TestRecord:
+        nodeid, criteria, caps, outcome, message, duration_s, deselected = data
+        capabilities = tuple(Capability(c) for c in caps)
+        return cls(nodeid, tuple(criteria), capabilities, Outcome(outcome), message, duration_s, deselected)
 
 
 @dataclass
@@ -87,6 +100,43 @@ class Gate1Session:
         if self._target is not None:
             self._target.stop()
 
+    def worker_output(self) -> str:
+        """What a pytest-xdist worker sends its controller: records, evidence, notes, versions (as JSON text).
+
+        JSON with default=str, as gate1.json itself is written, so merged figures equal those of a run without -n.
+        """
+        target_versions = self._target.versions if self._target is not None else {}
+        return json.dumps(
+            {
+                "records": [r.to_wire() for r in self.records.values()],
+                "evidence": {nodeid: evidence_to_wire(e) for nodeid, e in self.evidence.items()},
+                "notes": self.notes,
+                "versions": target_versions,
+                "aborted_by_input": self.aborted_by_input,
+            },
+            default=str,
+        )
+
+    def merge_worker_outputs(self, outputs: Sequence[str]) -> None:
+        """Fold the workers' outputs into this (controller's) session, as if one process had run every test.
+
+        Each worker collects every test and runs some: a test's record is the one of the worker that ran it,
+        in collection order; notes are kept once each, in the order first seen.
+        """
+        for text in outputs:
+            data = json.loads(text)
+            for wire in data["records"]:
+                record = TestRecord.from_wire(wire)
+                known = self.records.get(record.nodeid)
+                if known is None or (known.outcome is Outcome.NOT_RUN and record.outcome is not Outcome.NOT_RUN):
+                    self.records[record.nodeid] = record
+            for nodeid, evidence in data["evidence"].items():
+                self.evidence[nodeid] = evidence_from_wire(evidence)
+            self.notes.extend(n for n in data["notes"] if n not in self.notes)
+            self.target.versions.update(data["versions"])
+            if data["aborted_by_input"] and not self.aborted_by_input:
+                self.aborted_by_input = data["aborted_by_input"]
+
     def results(self) -> list[TestResult]:
         return [
             TestResult(
@@ -96,6 +146,7 @@ class Gate1Session:
                 scope=self.test_scope(r.capabilities),
                 message=r.message,
                 duration_s=r.duration_s,
+                deselected=r.deselected,
                 thresholds=tuple(self.evidence[r.nodeid].thresholds) if r.nodeid in self.evidence else (),
             )
             for r in self.records.values()

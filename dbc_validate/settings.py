@@ -51,7 +51,17 @@ class Settings:
     load_master_bind: tuple[str, int] | None = None  # where the Locust master listens for remote workers
     load_expect_workers: int = 0  # remote workers the master waits for (with load_master_bind)
     load_in_cluster: bool = False  # the soak's load runs as Deployments in the cluster (cluster targets)
+    prometheus_url: str | None = None  # an observability stack reached directly, not through the service proxy
+    grafana_url: str | None = None
+    loki_url: str | None = None
+    servers: int = 3  # control-plane nodes / k3s servers of a created kind or k3d cluster (1: a quick dev cluster)
     catalog: tuple[Criterion, ...] = CATALOG
+
+    @property
+    def observability_urls(self) -> dict[str, str]:
+        """Component -> base URL, for the components given a URL."""
+        given = {"prometheus": self.prometheus_url, "grafana": self.grafana_url, "loki": self.loki_url}
+        return {component: url for component, url in given.items() if url}
 
     @property
     def report_json(self) -> Path:

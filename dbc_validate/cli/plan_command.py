@@ -28,6 +28,7 @@ from dbc_validate.analysis.live.plan import (
 from dbc_validate.analysis.live.safety import lifecycle, prod_context_refusal
 from dbc_validate.analysis.live.secrets import secret_plan
 from dbc_validate.capabilities import Capability
+from dbc_validate.cluster.cluster_config import render, with_servers
 from dbc_validate.cluster.pins import (
     Pins,
     cluster_config_path,
@@ -127,10 +128,15 @@ def _cluster_section(plan: Plan, settings: Settings, pins: Pins) -> None:
         "(an existing cluster of that name is reused; --keep-cluster keeps it at the end)",
         f"node image: {pin.node_image}",
         f"storage class expected for PVCs: {pin.storage_class}",
-        f"config {pin.config}:",
+        f"config {pin.config} with {settings.servers} server(s) (--servers):",
     ]
     config = cluster_config_path(pin)
-    plan.cluster_config = config.read_text(encoding="utf-8") if config.is_file() else f"(missing: {config})"
+    if config.is_file():
+        # As the target writes it: the packaged file with --servers applied.
+        packaged = read_yaml(config) or {}
+        plan.cluster_config = render(with_servers(tool, packaged, settings.servers))
+    else:
+        plan.cluster_config = f"(missing: {config})"
 
 
 def ingress_how(target: str, pins: Pins) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Callable, Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dbc_validate.analysis.live.apps import HttpAnswer
@@ -36,6 +38,7 @@ from dbc_validate.cluster.deploy import DeployRecord, random_token
 from dbc_validate.cluster.kubectl import ClusterError, Kubectl, one_line
 from dbc_validate.cluster.pins import Pins
 from dbc_validate.manifests.model import ManifestSet
+from dbc_validate.redact import redact
 from dbc_validate.tools.processes import LabProcess, free_ports, lab_directory, wait_for_port
 
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "local-path-storage", "cnpg-system"})
@@ -51,9 +54,40 @@ class Observability:
     prometheus: str = "kube-prometheus-stack-prometheus:9090"
     grafana: str = "kube-prometheus-stack-grafana:80"
     loki: str = "loki:3100"
+    # Component -> base URL given with --prometheus-url/--grafana-url/--loki-url: asked directly, not by proxy.
+    urls: Mapping[str, str] = field(default_factory=dict)
+
+    def with_urls(self, urls: Mapping[str, str]) -> Observability:
+        return replace(self, urls={**self.urls, **urls}) if urls else self
+
+    def fetch(self, kubectl: Kubectl, component: str, path: str) -> str:
+        """GET `path` of "prometheus", "grafana" or "loki": from its URL when one was given, else through the
+        API server's service proxy. ClusterError when it does not answer."""
+        url = self.urls.get(component)
+        if url is None:
+            return kubectl.raw(self.proxy(getattr(self, component), path))
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + path, timeout=30.0) as answer:
+                return answer.read().decode("utf-8", errors="replace")
+        except (urllib.error.URLError, OSError) as exc:
+            raise ClusterError(redact(f"{component} at {url} did not answer {path}: {exc}")) from None
 
     def proxy(self, service: str, path: str) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/services/http:{service}/proxy{path}"
+        """The API server's service-proxy path; `service` is "name:port", or "namespace/name:port" for a component
+        found in another namespace than `namespace` (a stack the cluster already runs)."""
+        namespace, _, service = service.rpartition("/")
+        return f"/api/v1/namespaces/{namespace or self.namespace}/services/http:{service}/proxy{path}"
+
+    @classmethod
+    def discovered(cls, found: Mapping[str, str]) -> Observability | None:
+        """The stack a cluster already runs, from observability_discovery.discover (None: no Prometheus found).
+        A component not found keeps kube-prometheus-stack's name, in Prometheus's namespace."""
+        prometheus = found.get("prometheus")
+        if prometheus is None:
+            return None
+        namespace = prometheus.split("/", 1)[0]
+        defaults = cls(namespace=namespace)
+        return cls(namespace, prometheus, found.get("grafana", defaults.grafana), found.get("loki", defaults.loki))
 
 
 class ClusterAccess:

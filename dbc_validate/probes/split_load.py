@@ -23,6 +23,7 @@ from dbc_validate.analysis.split_check import (
     request_path,
     variant_labels,
 )
+from dbc_validate.analysis.split_verdict import SplitSides, SplitVerdict, judge_split
 from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
 from dbc_validate.capabilities import BACKEND_HEADER, HttpRoute, IngressEndpoint
 from dbc_validate.probes.load_topology import LoadTopology
@@ -91,9 +92,19 @@ class SplitMeasurement:
         n = self.requests
         return {v: [round(x, 4) for x in wrr_interval(c, n, bound)] for v, c in self.counts.items()}
 
+    def sides(self) -> SplitSides:
+        h = self.hypothesis
+        return SplitSides(
+            self.decision, self.counts, self.failures, self.server_decision, self.server_counts, h.bound, h.delta
+        )
+
+    def judged(self) -> SplitVerdict:
+        """Both sides: the client's decision, failed requests, and Traefik's counts where its metrics answered."""
+        return judge_split(self.sides())
+
     @property
     def passed(self) -> bool:
-        return self.decision.outcome is Outcome.ACCEPT and not self.problems
+        return self.judged().passed and not self.problems
 
     def method(self) -> str:
         h = self.hypothesis
@@ -120,6 +131,11 @@ class SplitMeasurement:
         labels = "/".join(self.required)
         if self.problems:
             return f"{self.route}: " + "; ".join(self.problems)
+        judged = self.judged()
+        if self.decision.outcome is Outcome.ACCEPT and not judged.passed:
+            return f"{self.route}: measured {labels} {observed} over {self.requests} requests, but " + "; ".join(
+                judged.problems
+            )
         if self.decision.outcome is Outcome.ACCEPT:
             return f"{self.route}: measured {labels} {observed} over {self.requests} requests matches {required}"
         if self.decision.outcome is Outcome.REJECT:
@@ -141,6 +157,7 @@ class SplitMeasurement:
             "method": self.method(),
             "counts": dict(self.counts),
             "server_counts": self.server_counts if self.server_counts is not None else "metrics not reachable",
+            "failed_requests": self.failures,
             "declared_share": {k: round(float(v), 4) for k, v in self.declared.items()},
         }
 

@@ -9,6 +9,7 @@ from typing import Any
 from dbc_validate.criteria import Criterion
 from dbc_validate.evidence import TestEvidence
 from dbc_validate.redact import redact_tree
+from dbc_validate.report.next_steps import next_steps, why
 from dbc_validate.report.verdict import (
     MEASURED,
     CriterionResult,
@@ -17,6 +18,7 @@ from dbc_validate.report.verdict import (
     missing_for_go,
     overall_verdict,
 )
+from dbc_validate.scope import Scope
 
 # gate1.json's layout version, checked by `dbc-validate report` against dbc_validate/data/gate1-report.schema.json.
 REPORT_SCHEMA_VERSION = 1
@@ -50,14 +52,15 @@ class RunInfo:
 
 
 def _measured_for(
-    criterion_id: str, tests: Sequence[TestResult], evidence: Mapping[str, TestEvidence]
+    criterion_id: str, tests: Sequence[TestResult], evidence: Mapping[str, TestEvidence], configured: bool = False
 ) -> dict[str, Any]:
+    """What the criterion's tests that ran measured (or, with configured=True, the settings they were judged by)."""
     measured: dict[str, Any] = {}
     for test in tests:
         if test.outcome not in MEASURED or criterion_id not in test.criteria:
             continue
         for m in evidence.get(test.nodeid, TestEvidence()).measurements:
-            if m.criterion == criterion_id:
+            if m.criterion == criterion_id and m.configured == configured:
                 measured[m.key] = m.value
     return measured
 
@@ -71,7 +74,14 @@ def _criterion_detail(
             continue
         ev = evidence.get(test.nodeid, TestEvidence())
         figures += [
-            {"key": m.key, "value": m.value, "unit": m.unit, "test": test.nodeid}
+            {
+                "key": m.key,
+                "value": m.value,
+                "unit": m.unit,
+                "test": test.nodeid,
+                "label": m.label,
+                "configured": m.configured,
+            }
             for m in ev.measurements
             if m.criterion == criterion_id
         ]
@@ -85,7 +95,11 @@ def _criterion_detail(
     return {"figures": figures, "series": series, "notes": notes}
 
 
-def criterion_json(result: CriterionResult) -> dict[str, Any]:
+def _scope(name: str) -> Scope | None:
+    return Scope(name) if name in {s.value for s in Scope} else None
+
+
+def criterion_json(result: CriterionResult, configured: Mapping[str, Any] | None = None) -> dict[str, Any]:
     c = result.criterion
     return {
         "id": c.id,
@@ -97,6 +111,7 @@ def criterion_json(result: CriterionResult) -> dict[str, Any]:
         "short_of": list(result.short_of),
         "threshold": c.threshold.describe() if c.threshold else None,
         "measured": dict(result.measured),
+        "configured": dict(configured or {}),
         "tests": list(result.tests),
         "reason": result.reason,
     }
@@ -116,7 +131,9 @@ def build_report(
         "harness_version": run.harness_version,
         "partial": dict(run.partial) if run.partial else None,
         "manifests": {"path": run.manifests_path, "git_sha": run.manifests_git_sha, "dirty": run.manifests_dirty},
-        "criteria": [criterion_json(r) for r in results],
+        "criteria": [
+            criterion_json(r, _measured_for(r.criterion.id, tests, evidence, configured=True)) for r in results
+        ],
         "measurements": {
             "criteria": {c.id: _criterion_detail(c.id, tests, evidence) for c in catalog},
             "tests": {
@@ -130,6 +147,8 @@ def build_report(
                 for t in tests
             },
             "missing_for_go": missing_for_go(results),
+            "why": why(verdict, results),
+            "next_steps": [step.as_json() for step in next_steps(results, tests, _scope(run.target_scope))],
             "notes": list(run.notes),
         },
     }

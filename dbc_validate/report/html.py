@@ -10,6 +10,8 @@ from markupsafe import Markup
 
 from dbc_validate.criteria import AREAS
 from dbc_validate.report.charts import group_series, render_chart
+from dbc_validate.report.figures import split_figures
+from dbc_validate.report.matrix import SCOPES, SHORT_STATUS, matrix_rows
 
 SCOPE_MEANING = {
     "static": "decided from the rendered manifest set alone",
@@ -43,14 +45,24 @@ def render_html(report: dict[str, Any]) -> str:
     counts: dict[str, int] = {}
     for c in report["criteria"]:
         counts[c["status"]] = counts.get(c["status"], 0) + 1
+    measurements = report.get("measurements", {})
+    tests = measurements.get("tests", {})
+    details = measurements.get("criteria", {})
+    rows = {r.id: r for r in matrix_rows(report["criteria"], tests)}
+    matrix = [(area, [rows[c["id"]] for c in criteria]) for area, criteria in areas if criteria]
     return env.get_template("gate1.html.j2").render(
         report=report,
         areas=areas,
+        matrix=matrix,
+        scopes=SCOPES,
+        short_status=SHORT_STATUS,
         counts=counts,
         charts=_charts(report),
         scope_meaning=SCOPE_MEANING,
-        tests=report.get("measurements", {}).get("tests", {}),
-        details=report.get("measurements", {}).get("criteria", {}),
+        tests=tests,
+        details=details,
+        figures={cid: split_figures(d.get("figures") or []) for cid, d in details.items()},
+        versions={k: v for k, v in report["target"].get("versions", {}).items() if k != "harness"},
     )
 
 

@@ -55,6 +55,7 @@ class TestResult:
     message: str = ""  # failure text or skip reason
     thresholds: tuple[ThresholdVerdict, ...] = ()
     duration_s: float = 0.0
+    deselected: bool = False  # by -k/-m
 
 
 @dataclass(frozen=True)

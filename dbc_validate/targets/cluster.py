@@ -15,8 +15,9 @@ from dbc_validate.analysis.live.cluster_ingress import HostAddress, mapped_host_
 from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.analysis.live.secrets import SecretPlan
 from dbc_validate.capabilities import Capability
-from dbc_validate.cluster.access import ClusterAccess
+from dbc_validate.cluster.access import ClusterAccess, Observability
 from dbc_validate.cluster.app_stack import cluster_apps
+from dbc_validate.cluster.cluster_config import render, with_servers
 from dbc_validate.cluster.cnpg_failover import cnpg_failover_backend
 from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
 from dbc_validate.cluster.diagnostics import collect_bundle
@@ -255,9 +256,12 @@ class ThrowawayClusterTarget(ClusterTarget):
         kubeconfig = lab_directory(f"{self.name}-kubeconfig") / "kubeconfig"
         ms = self.manifest_set()
         secrets = self.secret_plan()
+        config = lab_directory(f"{self.name}-config") / f"{self.name}-config.yaml"
+        packaged = read_yaml(cluster_config_path(pin)) or {}
+        config.write_text(render(with_servers(self.name, packaged, self.settings.servers)), encoding="utf-8")
         bring_up(
             cli,
-            cluster_config_path(pin),
+            config,
             pin.node_image,
             self.settings.keep_cluster,
             kubeconfig,
@@ -276,7 +280,7 @@ class ThrowawayClusterTarget(ClusterTarget):
                 f"deploy onto {self.name} cluster {cli.name!r} failed: {exc}; diagnostics: {bundle}{recent}"
             ) from None
         self.versions.update({f"addon {name}": version for name, version in record.addons.items()})
-        return ClusterAccess(
+        access = ClusterAccess(
             self.name,
             kubectl,
             ms,
@@ -289,3 +293,7 @@ class ThrowawayClusterTarget(ClusterTarget):
             self.versions,
             failover_trials=self.settings.failover_trials,
         )
+        urls = self.settings.observability_urls
+        if urls:  # --prometheus-url and friends: asked directly, whether or not the harness installed a stack
+            access.observability = (access.observability or Observability()).with_urls(urls)
+        return access

@@ -117,12 +117,19 @@ def test_configuration_maps_token_types_as_the_bootstrap_declares(
         differences = mapping_differences(declared, read_mappings(conn))
         if differences:
             failures.append(f"{instance}:\n  " + "\n  ".join(differences))
-    gate1_evidence.measure("declared_mappings", len(declared))
+    gate1_evidence.configured(
+        "declared_mappings", len(declared), label="token-type mappings the bootstrap SQL declares"
+    )
+    matching = len(connections) - len(failures)
+    gate1_evidence.measure(
+        "instances_matching", matching, label=f"instances mapping them as declared, of {len(connections)}"
+    )
     fail_if_any(failures, f"{CONFIGURATION} does not map token types as {bootstrap.source} declares")
 
 
 def test_seed_smoke_queries_find_their_documents(connections: Connections, gate1_evidence) -> None:
     failures = []
+    answered = 0
     for instance, conn in connections:
         for case in CORPUS.smoke:
             try:
@@ -130,13 +137,17 @@ def test_seed_smoke_queries_find_their_documents(connections: Connections, gate1
             except psycopg.Error as exc:
                 failures.append(f"{instance}: smoke test {case.name} could not run: {_sql_error(exc)}")
                 continue
+            answered += sum(1 for found in answers if found)
             for query, found in zip(case.queries, answers, strict=True):
                 if not found:
                     failures.append(
                         f"{instance}: smoke test {case.name}: plainto_tsquery({query!r}) must find "
                         f"{case.document!r}, but the database said false\n{explain_search(conn, case.document, query)}"
                     )
-    gate1_evidence.measure("smoke_queries", sum(len(c.queries) for c in CORPUS.smoke))
+    asked = sum(len(c.queries) for c in CORPUS.smoke)
+    gate1_evidence.configured("smoke_queries", asked, label="smoke queries in the seed corpus")
+    of = asked * len(connections)
+    gate1_evidence.measure("smoke_queries_found", answered, label=f"smoke answers that found their document, of {of}")
     fail_if_any(failures, "the seed's CJK smoke queries fail")
 
 
@@ -159,7 +170,12 @@ def test_corpus_queries_find_exactly_the_expected_documents(connections: Connect
             )
         if len(wrong) > SHOWN:
             failures.append(f"{instance}: ... and {len(wrong) - SHOWN} more of {len(expectations)} expectations wrong")
-        gate1_evidence.measure("corpus_expectations", len(expectations))
+        gate1_evidence.configured("corpus_expectations", len(expectations), label="expectations in the corpus")
+        gate1_evidence.measure(
+            f"corpus_expectations_met_{instance.name}",
+            len(expectations) - len(wrong),
+            label=f"expectations met on {instance}",
+        )
         gate1_evidence.note(f"{instance}: {len(expectations) - len(wrong)}/{len(expectations)} corpus expectations met")
     fail_if_any(failures, f"CJK search does not find what {CORPUS_PATH.name} expects")
 
@@ -239,6 +255,7 @@ def test_gin_index_serves_cjk_search(connections: Connections, gate1_evidence) -
 
 def test_headline_marks_the_matched_cjk_text(connections: Connections, gate1_evidence) -> None:
     failures = []
+    marked_well = 0
     for instance, conn in connections:
         for doc_id, query in HEADLINE_CASES:
             document = CORPUS.document(doc_id).text
@@ -248,10 +265,13 @@ def test_headline_marks_the_matched_cjk_text(connections: Connections, gate1_evi
                 failures.append(f"{instance}: ts_headline could not run: {_sql_error(exc)}")
                 break
             verdict = judge_headline(marked, query)
+            marked_well += verdict.ok
             if not verdict.ok:
                 failures.append(
                     f"{instance}: ts_headline of {document!r} for {query!r}: {verdict.problem}; "
                     f"headline: {marked!r}\n{explain_search(conn, document, query)}"
                 )
-    gate1_evidence.measure("headline_cases", len(HEADLINE_CASES))
+    gate1_evidence.configured("headline_cases", len(HEADLINE_CASES), label="ts_headline cases in the catalogue")
+    of = len(HEADLINE_CASES) * len(connections)
+    gate1_evidence.measure("headlines_marked", marked_well, label=f"headlines marking the matched text, of {of}")
     fail_if_any(failures, "ts_headline does not mark the CJK text a query matched")

@@ -20,13 +20,20 @@ def _seconds(value: float | None) -> float | None:
 
 def _record_run(run: FailoverRun, evidence: Any, prefix: str) -> None:
     summary = run.summary
-    evidence.measure(f"{prefix}trials", summary.trials)
-    evidence.measure(f"{prefix}write_gap_p50_s", _seconds(summary.write_gap.p50), "s")
-    evidence.measure(f"{prefix}write_gap_p95_s", _seconds(summary.write_gap.p95), "s")
-    evidence.measure(f"{prefix}write_gap_max_s", _seconds(summary.write_gap.max), "s")
-    evidence.measure(f"{prefix}fault_to_new_primary_max_s", _seconds(summary.fault_to_new_primary.max), "s")
-    evidence.measure(f"{prefix}acked_writes_lost", summary.acked_writes_lost)
-    evidence.measure(f"{prefix}duplicate_writes", summary.duplicates)
+    kind = prefix.rstrip("_") or "failover"
+    of = f"of {summary.trials} {kind} trial(s)"
+    evidence.measure(f"{prefix}trials", summary.trials, label=f"{kind} trials run")
+    evidence.measure(f"{prefix}write_gap_p50_s", _seconds(summary.write_gap.p50), "s", label=f"write gap, median {of}")
+    evidence.measure(f"{prefix}write_gap_p95_s", _seconds(summary.write_gap.p95), "s", label=f"write gap, p95 {of}")
+    evidence.measure(f"{prefix}write_gap_max_s", _seconds(summary.write_gap.max), "s", label=f"write gap, worst {of}")
+    evidence.measure(
+        f"{prefix}fault_to_new_primary_max_s",
+        _seconds(summary.fault_to_new_primary.max),
+        "s",
+        label=f"fault to new primary, worst {of}",
+    )
+    evidence.measure(f"{prefix}acked_writes_lost", summary.acked_writes_lost, label=f"acknowledged writes lost, {of}")
+    evidence.measure(f"{prefix}duplicate_writes", summary.duplicates, label=f"duplicate writes, {of}")
     for outcome in run.trials:
         for series in trial_chart(outcome):
             evidence.series(series.name, **series.as_kwargs())

@@ -26,19 +26,19 @@ def stack(cluster):
     if cluster.observability is None:
         pytest.skip("the observability stack is not installed: pass --with-observability (kind/k3d)")
     try:
-        cluster.kubectl.raw(cluster.observability.proxy(cluster.observability.prometheus, "/-/ready"))
+        cluster.observability.fetch(cluster.kubectl, "prometheus", "/-/ready")
     except ClusterError as exc:
         pytest.skip(f"no Prometheus answers in namespace {cluster.observability.namespace}: {exc}")
     return cluster.observability
 
 
-def _json(cluster, path):
-    return json.loads(cluster.kubectl.raw(path))
+def _json(cluster, component, path):
+    return json.loads(cluster.observability.fetch(cluster.kubectl, component, path))
 
 
 @pytest.mark.gate1("observability.prometheus_targets")
 def test_prometheus_scrapes_every_target(cluster, stack, gate1_evidence):
-    targets = _json(cluster, stack.proxy(stack.prometheus, "/api/v1/targets?state=active"))
+    targets = _json(cluster, "prometheus", "/api/v1/targets?state=active")
     findings = prometheus_target_findings(targets)
     gate1_evidence.measure("active_targets", len((targets.get("data") or {}).get("activeTargets") or []))
     gate1_evidence.threshold(not findings, f"{len(findings)} target(s) not up")
@@ -47,14 +47,14 @@ def test_prometheus_scrapes_every_target(cluster, stack, gate1_evidence):
 
 @pytest.mark.gate1("observability.no_critical_alerts")
 def test_no_critical_alert_is_firing(cluster, stack, gate1_evidence):
-    findings = critical_alerts(_json(cluster, stack.proxy(stack.prometheus, "/api/v1/alerts")))
+    findings = critical_alerts(_json(cluster, "prometheus", "/api/v1/alerts"))
     gate1_evidence.threshold(not findings, f"{len(findings)} critical alert(s) firing")
     assert not findings, brief_report(findings)
 
 
 @pytest.mark.gate1("observability.grafana_dashboards")
 def test_grafana_serves_its_dashboards(cluster, stack, gate1_evidence):
-    health = _json(cluster, stack.proxy(stack.grafana, "/api/health"))
+    health = _json(cluster, "grafana", "/api/health")
     password = cluster.record.grafana_password if cluster.record is not None else ""
     if not password:
         pytest.skip("the Grafana admin password is only known when the harness installed the stack")
@@ -79,7 +79,7 @@ def test_loki_returns_application_logs(cluster, stack, gate1_evidence):
     query = loki_query(namespace)
     from urllib.parse import quote
 
-    answer = _json(cluster, stack.proxy(stack.loki, f"/loki/api/v1/query_range?query={quote(query)}&limit=10"))
+    answer = _json(cluster, "loki", f"/loki/api/v1/query_range?query={quote(query)}&limit=10")
     findings = loki_findings(answer, namespace)
     gate1_evidence.threshold(not findings, f"Loki returned lines for {query}")
     assert not findings, brief_report(findings)

@@ -45,15 +45,17 @@ def _record_soak(result: SoakResult, required_s: float, evidence) -> None:
     """The error-rate criterion's figures, from a finished soak or from the samples of an interrupted one."""
     s, plan = result.summary, result.plan
     evidence.measure("run_id", s.run_id)
-    evidence.measure("covered_time", s.covered_against(required_s))
-    evidence.measure("covered_h", round(s.covered_s / 3600, 4), "h")
-    evidence.measure("samples", s.samples)
+    evidence.measure("covered_time", s.covered_against(required_s), label="soak time covered, of the gate's")
+    evidence.measure("covered_h", round(s.covered_s / 3600, 4), "h", label="soak time covered")
+    evidence.measure("samples", s.samples, label="samples taken")
     evidence.measure("segments", len(s.segments))
     evidence.measure("gaps", [g.describe() for g in s.gaps])
-    evidence.measure("requests", s.requests)
-    evidence.measure("error_rate_percent", None if s.error_rate is None else round(s.error_rate * 100, 4), "%")
-    evidence.measure("error_rate_max_percent", round(plan.error_rate_max * 100, 4), "%")
-    evidence.measure("latency_p95_max_ms", s.p95_ms_max, "ms")
+    evidence.measure("requests", s.requests, label="requests sent over the run")
+    error_rate = None if s.error_rate is None else round(s.error_rate * 100, 4)
+    evidence.measure("error_rate_percent", error_rate, "%", label="error rate over the run")
+    limit = round(plan.error_rate_max * 100, 4)
+    evidence.configured("error_rate_max_percent", limit, "%", label="error-rate limit (--soak-error-rate-max)")
+    evidence.measure("latency_p95_max_ms", s.p95_ms_max, "ms", label=f"latency p95, worst of {s.samples} samples")
     evidence.note(f"soak subject: {s.subject}; samples in {result.samples_path}")
     for segment in s.segments:
         evidence.note(f"segment {segment.index}: {segment.samples} samples, ended {segment.ended}")
@@ -104,9 +106,10 @@ def test_no_component_restarted_or_crash_looped_during_the_soak(soak, soak_resul
 def test_cpu_and_memory_stay_under_the_headroom_limit(soak, soak_result, gate1_criterion, gate1_evidence):
     s, plan = soak_result.summary, soak_result.plan
     limit = float(gate1_criterion.threshold.value)
-    gate1_evidence.measure("cpu_peak_percent", s.cpu_peak_percent, "%")
-    gate1_evidence.measure("memory_peak_percent", s.memory_peak_percent, "%")
-    gate1_evidence.measure(
+    over = f"peak over the run's {s.samples} samples"
+    gate1_evidence.measure("cpu_peak_percent", s.cpu_peak_percent, "%", label=f"CPU, {over}")
+    gate1_evidence.measure("memory_peak_percent", s.memory_peak_percent, "%", label=f"memory, {over}")
+    gate1_evidence.configured(
         "judged_against",
         f"limits where the subject has them, else {plan.cpu_budget_cores:g} core(s) and "
         f"{plan.memory_budget_mb:g} MiB (--soak-cpu-budget, --soak-memory-budget)",

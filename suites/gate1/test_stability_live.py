@@ -30,11 +30,17 @@ def test_cpu_and_memory_stay_under_the_threshold(cluster, gate1_criterion, gate1
     if not nodes:
         pytest.fail("the metrics API returned no node sample (is metrics-server running?)")
     cpu, memory = peaks(nodes)
-    gate1_evidence.measure("node_cpu_peak_percent", cpu, "%")
-    gate1_evidence.measure("node_memory_peak_percent", memory, "%")
+    # The metrics API gives one current sample per node: the figure is the highest node at that moment, not a peak
+    # over time (the soak's resource_headroom test samples over the run).
+    gate1_evidence.measure("node_cpu_percent", cpu, "%", label="CPU of the busiest node, one sample (metrics API)")
+    gate1_evidence.measure(
+        "node_memory_percent", memory, "%", label="memory of the busiest node, one sample (metrics API)"
+    )
     findings = headroom_findings([*nodes, *containers], limit)
     shown = ", ".join(
         f"{name} {value:.0f} %" for name, value in (("CPU", cpu), ("memory", memory)) if value is not None
     )
-    gate1_evidence.threshold(not findings, f"peak node {shown or 'usage unknown'} (limit {limit:g} %)")
+    gate1_evidence.threshold(
+        not findings, f"busiest node at one sample: {shown or 'usage unknown'} (limit {limit:g} %)"
+    )
     assert not findings, brief_report(findings)
