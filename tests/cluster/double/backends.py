@@ -54,7 +54,7 @@ class HttpBackend:
         chosen = self.hosts.get(host.split(":")[0]) or {}
         return int(chosen.get("status", self.status)), str(chosen.get("body", self.body))
 
-    def start(self) -> int:
+    def start(self, port: int = 0) -> int:
         backend = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,7 +70,7 @@ class HttpBackend:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True, name="double-http").start()
         return int(self.server.server_address[1])

@@ -5,6 +5,7 @@ Everything a scenario changes about that (`Behaviour`) is applied on top as merg
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import hashlib
 import re
@@ -57,6 +58,7 @@ class Behaviour:
     container_usage: float = 0.1  # of each limit (50m / 64Mi when a container has none)
     logs: list[dict] = field(default_factory=list)  # [{namespace, pod, text}], first match wins
     default_log: str = "starting\nready\n"
+    sealing: bool = False  # True: SealedSecrets are decrypted with the controller's key (fixture.arm_sealing)
 
     def log_text(self, ns: str, pod: str) -> str:
         for rule in self.logs:
@@ -84,6 +86,8 @@ class Controller:
         self.b = behaviour
         self.next_ip = 10
         self.files: dict[tuple, str] = {}  # (namespace, claim or pod, path) -> content
+        self.sealing_key: Any = None  # the Sealed Secrets controller's RSA private key, when armed
+        self.unsealed: dict[tuple, dict] = {}  # (namespace, name) -> Secret data (base64)
 
     # ---- store helpers --------------------------------------------------------------------------------
     def objects(self, group: str, plural: str, ns: str | None = None) -> list[Obj]:
@@ -108,7 +112,7 @@ class Controller:
             obj["status"] = self.workload_status(plural, want, ready, (obj.get("metadata") or {}).get("generation", 1))
         elif plural == "persistentvolumeclaims":
             spec = obj.setdefault("spec", {})
-            spec.setdefault("storageClassName", "local-path")
+            spec.setdefault("storageClassName", self.default_class())
             spec.setdefault("volumeName", f"pvc-{_short_hash(f'{ns}/{name}', 12)}")
             size = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
             modes = spec.get("accessModes") or ["ReadWriteOnce"]
@@ -116,14 +120,47 @@ class Controller:
         elif kind == "Cluster" and group == "postgresql.cnpg.io":
             obj["status"] = self.cnpg_status(obj)
         elif kind == "SealedSecret":
-            # Sealed Secrets README, "status": the controller sets condition Synced=True once it unsealed
-            # (https://github.com/bitnami-labs/sealed-secrets#sealedsecrets-as-templates-for-secrets; REFERENCE.md).
-            condition = {"type": "Synced", "status": "True", "lastUpdateTime": STARTED, "lastTransitionTime": STARTED}
+            # Sealed Secrets README, "status": the controller sets condition Synced=True once it unsealed, False
+            # with the error otherwise (https://github.com/bitnami-labs/sealed-secrets#sealedsecrets-as-templates-for-secrets;
+            # REFERENCE.md).
+            error = self.unseal(obj)
+            condition = {"type": "Synced", "status": "False" if error else "True", "lastUpdateTime": STARTED}
+            condition["lastTransitionTime"] = STARTED
+            if error:
+                condition.update({"reason": "ErrUnsealFailed", "message": error})
             obj["status"] = {"conditions": [condition], "observedGeneration": 1}
         for patch in self.b.patches:
             if patch.matches(obj):
                 obj = merge_patch(obj, patch.merge)
         return obj
+
+    def default_class(self) -> str:
+        for sc in self.objects("storage.k8s.io", "storageclasses"):
+            if (sc["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true":
+                return str(sc["metadata"]["name"])
+        return "local-path"
+
+    def unseal(self, sealed: Obj) -> str:
+        """With the controller's key (`sealing_key`): decrypt every value, as the controller does (sealed-secrets
+        pkg/crypto HybridDecrypt, strict scope); the values are kept for the Secret. Without a key the values are
+        taken as unsealed. Returns the error, or ""."""
+        meta = sealed["metadata"]
+        encrypted = (sealed.get("spec") or {}).get("encryptedData") or {}
+        if self.sealing_key is None:
+            self.unsealed[(meta["namespace"], meta["name"])] = {k: "dW5zZWFsZWQ=" for k in encrypted}
+            return ""
+        from cryptography.exceptions import InvalidTag  # heavy third-party import, only when sealing is armed
+
+        values = {}
+        for key, text in encrypted.items():
+            try:
+                values[key] = base64.b64encode(
+                    hybrid_decrypt(self.sealing_key, base64.b64decode(text), f"{meta['namespace']}/{meta['name']}")
+                ).decode()
+            except (ValueError, InvalidTag):
+                return f"no key could decrypt secret ({key})"
+        self.unsealed[(meta["namespace"], meta["name"])] = values
+        return ""
 
     @staticmethod
     def workload_status(plural: str, want: int, ready: int, generation: int) -> Obj:
@@ -339,7 +376,7 @@ class Controller:
             "uid": meta["uid"],
             "controller": True,
         }
-        data = {k: "dW5zZWFsZWQ=" for k in spec.get("encryptedData") or {}}  # "unsealed": the double cannot decrypt
+        data = self.unsealed.get((meta["namespace"], meta["name"]), {})
         secret = {
             "apiVersion": "v1", "kind": "Secret", "type": template.get("type", "Opaque"), "data": data,
             "metadata": {"name": meta["name"], "namespace": meta["namespace"], "ownerReferences": [owner]},
@@ -485,6 +522,19 @@ class Controller:
             status.setdefault("ephemeralContainerStatuses", []).append(
                 {**entry, "restartCount": 0, "state": terminated}
             )
+
+
+def hybrid_decrypt(key: Any, blob: bytes, label: str) -> bytes:
+    """The Sealed Secrets controller's HybridDecrypt: 2-byte length, RSA-OAEP(SHA-256, label) session key, then
+    AES-256-GCM with a zero nonce (written from the format, independently of the harness's sealing.py)."""
+    from cryptography.hazmat.primitives import hashes  # heavy third-party import, only when sealing is armed
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    size = int.from_bytes(blob[:2], "big")
+    oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=label.encode())
+    session = key.decrypt(blob[2 : 2 + size], oaep)
+    return AESGCM(session).decrypt(bytes(12), blob[2 + size :], None)
 
 
 def usage(cpu_cores: float, memory_bytes: float) -> dict[str, str]:

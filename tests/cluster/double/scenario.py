@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,7 @@ def load(path: Path) -> Scenario:
         node_usage=float(usage.get("nodes", 0.2)),
         container_usage=float(usage.get("containers", 0.1)),
         logs=list(data.get("logs") or []),
+        sealing=data.get("sealing") == "key",
     )
     return Scenario(
         path.stem,
@@ -181,7 +183,7 @@ def order(obj: dict[str, Any]) -> int:
     return {"Namespace": 0, "CustomResourceDefinition": 1}.get(str(obj.get("kind")), 2)
 
 
-def install(scenario: Scenario, double: Double) -> None:
+def install(scenario: Scenario, double: Double, host_ports: Sequence[int] = ()) -> None:
     """Put the scenario's objects in the store (each validated like an API write; the modelled controllers make
     their pods, claims and statuses) and wire its behaviour."""
     controller = Controller(double, scenario.behaviour)
@@ -193,7 +195,7 @@ def install(scenario: Scenario, double: Double) -> None:
     double.sar_answer = authorizer(lambda plural: controller.objects("rbac.authorization.k8s.io", plural))
     double.proxy_answer = proxy_answers(scenario.proxy)
     if scenario.http is not None:
-        wire_http(double, scenario.http)
+        wire_http(double, scenario.http, host_ports)
     for obj in sorted([*ADDON_CRDS, *scenario.objects], key=order):
         obj = copy.deepcopy(obj)
         double.validate(obj)
@@ -204,11 +206,16 @@ def install(scenario: Scenario, double: Double) -> None:
             double.register_crd(obj)
 
 
-def wire_http(double: Double, spec: dict[str, Any]) -> None:
-    """Port-forwards to the pods matching `spec["pods"]` on `spec["port"]` reach a local HTTP backend."""
-    backend = HttpBackend(int(spec.get("status", 200)), str(spec.get("body", "")), dict(spec.get("hosts") or {}))
-    local = backend.start()
-    double.closers.append(backend.stop)
+def wire_http(double: Double, spec: dict[str, Any], host_ports: Sequence[int] = ()) -> None:
+    """Port-forwards to the pods matching `spec["pods"]` on `spec["port"]` reach a local HTTP backend; so do the
+    host ports a kind/k3d config maps to Traefik's NodePort."""
+    answers = (int(spec.get("status", 200)), str(spec.get("body", "")), dict(spec.get("hosts") or {}))
+    started = []
+    for port in (0, *host_ports):
+        backend = HttpBackend(*answers)
+        started.append(backend.start(port))
+        double.closers.append(backend.stop)
+    local = started[0]
     pods, port = str(spec.get("pods", "*/*")), int(spec.get("port", 8000))
 
     def route(ns: str, pod: str, remote: int) -> tuple | None:
