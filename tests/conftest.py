@@ -30,6 +30,7 @@ LAB_FILES = frozenset(
         "cjk/test_postgres_capability.py",
         "cluster/test_against_double.py",
         "cluster/test_cluster_postgres.py",
+        "cluster/test_lifecycle_double.py",
         "failover/test_failover_lab.py",
         "failover/test_failover_suite.py",
         "soak/test_soak_kill_resume.py",

@@ -137,7 +137,7 @@ BROKEN = {
     ),
     "service_account_lists_secrets": (
         ("test_service_accounts_are_refused_what_the_manifests_do_not_grant",),
-        "system:serviceaccount:prod:wordpress",
+        "ServiceAccount/prod/wordpress: may list secrets in prod but the manifest set does not grant it",
     ),
     # The matrix test needs an enforcing CNI, so it fails with the canary and says why.
     "cni_not_enforcing": (CANARY, "deny-all"),

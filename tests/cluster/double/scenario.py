@@ -28,7 +28,7 @@ ETCD = "node-role.kubernetes.io/etcd"
 
 @dataclass(frozen=True)
 class ExecAnswer:
-    """What `command` returns in the containers matching the glob patterns."""
+    """What `command` (each word a glob) returns in the containers matching the glob patterns."""
 
     command: tuple[str, ...]
     rc: int = 0
@@ -40,7 +40,10 @@ class ExecAnswer:
 
     def matches(self, ns: str, pod: str, container: str, argv: list[str]) -> bool:
         where = zip((self.namespace, self.pod, self.container), (ns, pod, container), strict=True)
-        return tuple(argv) == self.command and all(fnmatch.fnmatchcase(v, p) for p, v in where)
+        words = len(argv) == len(self.command) and all(
+            fnmatch.fnmatchcase(a, c) for a, c in zip(argv, self.command, strict=True)
+        )
+        return words and all(fnmatch.fnmatchcase(v, p) for p, v in where)
 
 
 @dataclass(frozen=True)
