@@ -42,7 +42,7 @@ def percent(config: Path, include: list[str]) -> tuple[float, str]:
         text=True,
         check=True,
     )
-    total = [line for line in done.stdout.splitlines() if line.startswith("TOTAL")][0]
+    total = next(line for line in done.stdout.splitlines() if line.startswith("TOTAL"))
     return float(total.split()[-1].rstrip("%")), done.stdout
 
 
