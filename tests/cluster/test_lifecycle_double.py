@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from double.fixture import double_for
 from double.label import NOTE
+from double.shim import stop_all
 from helpers import ROOT
 
 HERE = Path(__file__).parent
@@ -23,6 +24,13 @@ OBSERVABILITY = (
     "test_grafana_serves_its_dashboards",
     "test_loki_returns_application_logs",
 )
+
+
+@pytest.fixture(autouse=True)
+def no_double_left(tmp_path: Path):
+    """A failed test may leave a kept or half-made cluster: its double must not outlive the test (it holds :8080)."""
+    yield
+    stop_all(tmp_path / "state")
 
 
 def shim_env(tmp_path: Path, scenario: str | None = None) -> dict[str, str]:
@@ -97,7 +105,7 @@ def test_k3d_keeps_its_cluster_with_keep_cluster(tmp_path: Path):
     assert ran["test_every_claim_is_bound_through_the_expected_storage_class"][0] == "passed", done.stdout[-3000:]
     assert clusters_left(tmp_path, "k3d") == ["k3d-dbc-gate1"]
     assert not [c for c in calls(tmp_path) if c[:3] == ["k3d", "cluster", "delete"]]
-    again, _ = run_gate1(tmp_path, env, "--target", "k3d", "-k", "nodes_ready")  # reuses it, then deletes it
+    again, _ = run_gate1(tmp_path, env, "--target", "k3d", "-k", "every_node_is_ready")  # reuses it, then deletes it
     assert again.returncode == 0, again.stdout[-3000:]
     assert sum(1 for c in calls(tmp_path) if c[:3] == ["k3d", "cluster", "create"]) == 1
     assert clusters_left(tmp_path, "k3d") == []

@@ -45,6 +45,8 @@ def create(tool: str, name: str, config: Path) -> int:
     log = (where / "daemon.log").open("w")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     (where / "pid").write_text(str(process.pid), encoding="utf-8")
+    with (STATE / "daemons.log").open("a", encoding="utf-8") as started:  # kept: tests stop any left running
+        started.write(f"{process.pid}\n")
     deadline = time.monotonic() + 60
     while not (where / "ready").exists():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -187,3 +189,15 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def stop_all(state: Path) -> list[int]:
+    """Stop every double daemon started under `state` that still runs (a test's teardown); the pids stopped."""
+    stopped = []
+    log = state / "daemons.log"
+    for pid in map(int, log.read_text(encoding="utf-8").split() if log.exists() else []):
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if cmdline.exists() and b"double.daemon" in cmdline.read_bytes():
+            os.kill(pid, signal.SIGTERM)
+            stopped.append(pid)
+    return stopped
