@@ -3,13 +3,14 @@ checkout, one rendering of the kind overlay, and a machine without a container e
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 # Imported once here, before any pytester run: pytester removes modules an inner session imported, and
 # re-importing these on every inner run costs seconds (hypothesis) or breaks C-extension state (yaml).
-import hypothesis  # noqa: F401
+import hypothesis
 import jinja2  # noqa: F401
 import pytest
 import yaml  # noqa: F401
@@ -20,6 +21,13 @@ from dbc_validate.manifests.model import ManifestSet, load_manifest_set
 from dbc_validate.tools.container_engine import probe_container_engine
 
 pytest_plugins = ["pytester"]
+
+# Hypothesis profiles: a quick one for engineers at their desk (`pytest tests -m "not lab"` stays under 30 s),
+# a thorough one for CI (tox sets HYPOTHESIS_PROFILE=ci). Neither keeps an example database in the checkout:
+# tests write under tmp_path only, and a failure prints the @reproduce_failure line to replay it.
+hypothesis.settings.register_profile("dev", max_examples=30, deadline=None, database=None, print_blob=True)
+hypothesis.settings.register_profile("ci", max_examples=200, deadline=None, database=None, print_blob=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # Files whose tests start real local services (PostgreSQL, Patroni, Traefik, Locust, a Gate 1 suite in a
 # subprocess that does): `pytest tests -m "not lab"` leaves them out.
@@ -46,6 +54,8 @@ PROGRAM_TESTS = frozenset(
     {
         "cluster/test_cluster_targets.py::test_gate1_on_a_machine_without_docker_fails_fast_in_one_line",
         "test_plugin.py::test_the_report_is_written_when_the_run_is_interrupted",
+        "test_plugin.py::test_disabling_the_plugin_removes_its_marker_and_fixtures",
+        "robustness/test_bounded_manifests.py::test_the_alias_bomb_through_the_command_exits_two_in_one_line_and_bounded_memory",
         "cli/test_wheel_install.py::test_the_wheel_analyzes_a_manifest_set_from_another_directory",
     }
 )

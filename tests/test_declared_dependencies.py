@@ -4,6 +4,7 @@ the declaration cannot drift from the code (an ast scan; import names mapped to 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 import tomllib
@@ -41,6 +42,7 @@ def _guarded(tree: ast.AST) -> set[int]:
     return lines
 
 
+@functools.cache
 def third_party_imports() -> dict[str, set[str]]:
     """Top-level import name -> files importing it (required imports only)."""
     found: dict[str, set[str]] = {}

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from analysis_builders import deployment, manifest_set, namespace, netpol
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dbc_validate.analysis.netpol import allowed, build_model, expected_matrix
@@ -90,7 +90,6 @@ def _allowed_flows(model) -> set[tuple[str, str, int, str]]:
     return {(f.source, f.destination, f.port, f.protocol) for f in expected_matrix(model) if f.allowed}
 
 
-@settings(max_examples=150, deadline=None)
 @given(cluster())
 def test_a_pod_selected_by_no_policy_in_a_direction_is_open_in_it(parts):
     model = _model(parts)
@@ -114,7 +113,6 @@ def test_a_pod_selected_by_no_policy_in_a_direction_is_open_in_it(parts):
             assert bool(index.selecting[direction][ref.index]) is expected
 
 
-@settings(max_examples=150, deadline=None)
 @given(cluster(), st.data())
 def test_adding_a_rule_never_removes_an_allowed_flow(parts, data):
     if not parts["policies"]:
@@ -128,7 +126,6 @@ def test_adding_a_rule_never_removes_an_allowed_flow(parts, data):
     assert before <= _allowed_flows(_model(grown))
 
 
-@settings(max_examples=150, deadline=None)
 @given(cluster(), st.sampled_from(NAMESPACES))
 def test_an_empty_ingress_policy_isolates_every_pod_it_selects(parts, ns):
     deny = netpol(ns, "deny-all-ingress", {"podSelector": {}, "policyTypes": [INGRESS]})
@@ -141,7 +138,6 @@ def test_an_empty_ingress_policy_isolates_every_pod_it_selects(parts, ns):
             assert not flow.allowed, flow
 
 
-@settings(max_examples=200, deadline=None)
 @given(labels, labels, labels, selector, selector)
 def test_selectors_are_anded_inside_a_peer_and_ored_across_peers(ns_labels, client_labels, _unused, ns_sel, pod_sel):
     from dbc_validate.analysis.netpol.selectors import parse_selector
@@ -165,7 +161,6 @@ def test_selectors_are_anded_inside_a_peer_and_ored_across_peers(ns_labels, clie
     assert reach([{"namespaceSelector": ns_sel}, {"podSelector": pod_sel}]) is ns_match
 
 
-@settings(max_examples=100, deadline=None)
 @given(cluster(), st.randoms(use_true_random=False))
 def test_the_order_of_policies_and_objects_does_not_matter(parts, random):
     shuffled = {key: list(value) for key, value in parts.items()}

@@ -6,10 +6,14 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
 from helpers import ROOT
+
+from dbc_validate.analysis.live.plan import CollectedCheck
+from dbc_validate.cli.plan_command import collect_checks
 
 FIXTURES = ROOT / "fixtures" / "cluster"
 MANIFEST_SET = FIXTURES / "manifest-set"
@@ -18,6 +22,19 @@ MANIFEST_SET = FIXTURES / "manifest-set"
 @functools.cache
 def _file(name: str) -> dict[str, Any]:
     return yaml.safe_load((FIXTURES / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _collected(suites: Path) -> tuple[tuple[CollectedCheck, ...], str]:
+    checks, note = collect_checks(suites)
+    return tuple(checks), note
+
+
+def collected_once(suites: Path) -> tuple[list[CollectedCheck], str]:
+    """`collect_checks`, run once per suites folder: each run is a pytest collection (~0.4 s), and the plan tests
+    judge what the plan does with the checks, not the collection (test_plan_command tests that on its own)."""
+    checks, note = _collected(suites)
+    return list(checks), note
 
 
 def self_signed_cert(key: Any) -> bytes:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cluster_fixtures import MANIFEST_SET, ROOT, self_signed_cert
+from cluster_fixtures import MANIFEST_SET, ROOT, collected_once, self_signed_cert
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from dbc_validate.analysis.live.secrets import digest, sealed_secret_findings
-from dbc_validate.cli import main
+from dbc_validate.cli import main, plan_command
 from dbc_validate.cluster.deploy import Deployer, deploy_secret_plan
 from dbc_validate.cluster.sealing import encryption_label, hybrid_decrypt
 from dbc_validate.errors import InputError
@@ -49,6 +49,7 @@ secrets:
 @pytest.fixture(autouse=True)
 def _in_checkout(monkeypatch):
     monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(plan_command, "collect_checks", collected_once)
 
 
 @pytest.fixture

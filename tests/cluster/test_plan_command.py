@@ -7,16 +7,17 @@ import shlex
 
 import pytest
 import yaml
-from cluster_fixtures import MANIFEST_SET, ROOT, obj
+from cluster_fixtures import MANIFEST_SET, ROOT, collected_once, obj
 
 from dbc_validate.analysis.live.plan import CollectedCheck, plan_check
-from dbc_validate.cli import main
+from dbc_validate.cli import main, plan_command
 from dbc_validate.cli.plan_command import collect_checks
 
 
 @pytest.fixture(autouse=True)
 def _in_checkout(monkeypatch):
     monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(plan_command, "collect_checks", collected_once)
     monkeypatch.delenv("KUBECONFIG", raising=False)
 
 

@@ -4,6 +4,7 @@ provider's refusals. This proves the commands and their parsing, not CloudNative
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from contextlib import ExitStack
@@ -29,8 +30,9 @@ CLUSTER_FIXTURES = ROOT / "fixtures" / "cluster"
 KIND_OVERLAY = ROOT / "manifests" / "overlays" / "kind"
 NOT_FOUND = {"rc": 1, "stderr": 'Error from server (NotFound): secrets "x" not found'}
 
+# -IS: the stub needs only the standard library, and skipping site-packages halves each call's start-up.
 # Answers by the longest matching argument prefix; a dict answer gives an exit code and stderr instead.
-STUB = """#!{python}
+STUB = """#!{python} -IS
 import json, pathlib, sys
 here = pathlib.Path(__file__).parent
 args = sys.argv[1:]
@@ -56,8 +58,10 @@ def cluster_objects(file: str, *names: str) -> list[Any]:
     return [loaded[n] for n in names]
 
 
+@functools.cache
 def kind_policies() -> dict[str, Any]:
-    """The NetworkPolicies of infra as `kubectl get networkpolicies -n infra -o json` lists them on kind."""
+    """The NetworkPolicies of infra as `kubectl get networkpolicies -n infra -o json` lists them on kind (rendered
+    once: each render is a kustomize run; callers only serialise the result)."""
     ms = load_manifest_set(KIND_OVERLAY)
     items = [dict(o.body) for o in ms.of_kind("NetworkPolicy") if o.namespace == "infra"]
     for item in items:

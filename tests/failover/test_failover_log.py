@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dbc_validate.analysis.failover_log import (
@@ -161,7 +161,6 @@ def trial_logs(draw: st.DrawFn) -> TrialLog:
 
 
 @given(trial_logs())
-@settings(max_examples=200)
 def test_lost_is_acknowledged_minus_present_and_duplicates_are_repeated_rows(log: TrialLog) -> None:
     figures = analyse_trial(log)
     acked = {a.seq for a in log.attempts if a.acked}

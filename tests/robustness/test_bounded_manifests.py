@@ -6,7 +6,6 @@ from __future__ import annotations
 import resource
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -40,13 +39,12 @@ def test_an_alias_bomb_is_refused_fast_and_small_with_file_and_line(tmp_path, le
     bomb = write(tmp_path, alias_bomb(levels))
     assert len(bomb.read_text()) < 700
     tracemalloc.start()
-    started = time.perf_counter()
     with pytest.raises(ManifestError) as caught:
         load_manifest_set(bomb)
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert elapsed < 2.0 and peak < 200 * 2**20, (elapsed, peak)
+    # The time it takes is benchmarks/alias_bomb.py's figure; memory is a bound, not a machine-dependent timing.
+    assert peak < 200 * 2**20, peak
     assert f"{bomb}:10: aliases (*name) expand this node past {node_budget(len(bomb.read_text()))} nodes" in str(
         caught.value
     )
@@ -54,7 +52,6 @@ def test_an_alias_bomb_is_refused_fast_and_small_with_file_and_line(tmp_path, le
 
 def test_the_alias_bomb_through_the_command_exits_two_in_one_line_and_bounded_memory(tmp_path):
     bomb = write(tmp_path, alias_bomb(10))
-    started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from dbc_validate.cli import main; sys.exit(main())", "analyze", str(bomb)],
         capture_output=True,
@@ -62,13 +59,12 @@ def test_the_alias_bomb_through_the_command_exits_two_in_one_line_and_bounded_me
         timeout=60,
         check=False,
     )
-    elapsed = time.perf_counter() - started
     # ru_maxrss of waited-for children is in KiB on Linux; the largest child so far bounds this one.
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert f"{bomb}:10: aliases" in done.stderr
-    assert elapsed < 10.0 and peak_mib < 200, (elapsed, peak_mib)  # 10 s includes interpreter and imports
+    assert peak_mib < 200, peak_mib
 
 
 def test_legitimate_anchors_and_merge_keys_still_load(tmp_path):
@@ -151,9 +147,7 @@ def test_the_plugin_stops_an_alias_bomb_with_exit_four(pytester):
             pass
         """
     )
-    started = time.perf_counter()
     result = pytester.runpytest()
-    assert time.perf_counter() - started < 20
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*set.yaml:10: aliases (*name) expand this node past*"])
     assert "Traceback" not in result.stdout.str()

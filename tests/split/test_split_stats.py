@@ -7,7 +7,7 @@ import random
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dbc_validate.stats import (
@@ -102,7 +102,6 @@ def _traefik_stream(weights, replicas, in_flight, rng, names):
     return (names[i] for i in wrr_client_stream(weights, replicas, in_flight, rng))
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.integers(1, 40), min_size=2, max_size=4),
     st.integers(1, 3),
