@@ -40,6 +40,7 @@ LAB_FILES = frozenset(
         "cluster/test_against_double.py",
         "test_xdist.py",
         "cluster/test_cluster_postgres.py",
+        "cluster/test_lifecycle_double.py",
         "failover/test_failover_lab.py",
         "failover/test_failover_suite.py",
         "observability/test_prometheus_server.py",

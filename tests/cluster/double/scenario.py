@@ -3,15 +3,24 @@ reports, what exec into a container answers), loaded into a Double."""
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .model import CORE, ApiError
+from .backends import HttpBackend, ProxyAnswer, proxy_answers
+from .controller import Behaviour, Controller, Patch, exec_chain
+from .crds import ADDON_CRDS
+from .model import ApiError, Res
+from .rbac import authorizer
 from .store import Double
+
+MANIFESTS = Path(__file__).resolve().parents[3] / "manifests"
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 ETCD = "node-role.kubernetes.io/etcd"
@@ -19,7 +28,7 @@ ETCD = "node-role.kubernetes.io/etcd"
 
 @dataclass(frozen=True)
 class ExecAnswer:
-    """What `command` returns in the containers matching the glob patterns."""
+    """What `command` (each word a glob) returns in the containers matching the glob patterns."""
 
     command: tuple[str, ...]
     rc: int = 0
@@ -31,7 +40,10 @@ class ExecAnswer:
 
     def matches(self, ns: str, pod: str, container: str, argv: list[str]) -> bool:
         where = zip((self.namespace, self.pod, self.container), (ns, pod, container), strict=True)
-        return tuple(argv) == self.command and all(fnmatch.fnmatchcase(v, p) for p, v in where)
+        words = len(argv) == len(self.command) and all(
+            fnmatch.fnmatchcase(a, c) for a, c in zip(argv, self.command, strict=True)
+        )
+        return words and all(fnmatch.fnmatchcase(v, p) for p, v in where)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,9 @@ class Scenario:
     readyz: dict[str, bool]
     objects: list[dict[str, Any]]
     exec_answers: list[ExecAnswer] = field(default_factory=list)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    proxy: list[ProxyAnswer] = field(default_factory=list)
+    http: dict[str, Any] | None = None  # {pods: "ns/pod glob", port, status, body, hosts}
 
     def exec_handler(self, ns: str, pod: str, container: str, argv: list) -> tuple[int, str, str]:
         for answer in self.exec_answers:
@@ -52,9 +67,12 @@ class Scenario:
 def node(spec: dict[str, Any]) -> dict[str, Any]:
     """A Node object from the short form {name, ready, roles, conditions}."""
     labels = {"kubernetes.io/hostname": spec["name"]}
+    # The share of allocatable CPU and memory the node's metrics report (controller.refresh_metrics).
+    annotations = {"double/usage": str(spec["usage"])} if "usage" in spec else {}
     for role in spec.get("roles") or []:
         labels[f"node-role.kubernetes.io/{role}"] = "true"
     ready = spec.get("ready", True)
+    capacity = {"cpu": str(spec.get("cpu", "4")), "memory": str(spec.get("memory", "8Gi")), "pods": "110"}
     conditions = [
         {"type": "Ready", "status": "True" if ready else "False", "reason": spec.get("reason", "KubeletReady")},
         *({"type": t, "status": "False", "reason": f"KubeletHas{t}"} for t in ("MemoryPressure", "DiskPressure")),
@@ -62,9 +80,14 @@ def node(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": spec["name"], "labels": labels},
+        "metadata": {"name": spec["name"], "labels": labels, "annotations": annotations},
         "spec": {},
-        "status": {"conditions": conditions, "nodeInfo": _node_info(spec)},
+        "status": {
+            "conditions": conditions,
+            "nodeInfo": _node_info(spec),
+            "capacity": capacity,
+            "allocatable": capacity,
+        },
     }
 
 
@@ -81,15 +104,19 @@ def identity(obj: dict[str, Any]) -> tuple[str, str, str]:
     return str(obj.get("kind")), str(meta.get("namespace", "")), str(meta.get("name"))
 
 
+LISTED_FIRST = ("exec", "patches", "proxy", "logs")  # an extending scenario's entries win (first match)
+
+
 def extend(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """`extends: NAME`: nodes and namespaces are replaced, readyz merged, objects replaced by kind/namespace/name,
-    exec answers put first (the first matching answer wins)."""
-    merged = {**base, **{k: v for k, v in override.items() if k in ("description", "nodes", "namespaces")}}
+    """`extends: NAME`: objects are replaced by kind/namespace/name, readyz merged, exec answers, patches, proxy
+    answers and log rules put first (the first match wins), anything else (nodes, namespaces, ...) replaced."""
+    merged = {**base, **{k: v for k, v in override.items() if k not in ("extends", "objects", "readyz", *LISTED_FIRST)}}
     merged["readyz"] = {**(base.get("readyz") or {}), **(override.get("readyz") or {})}
     replaced = {identity(o): o for o in override.get("objects") or []}
     kept = [replaced.pop(identity(o), o) for o in base.get("objects") or []]
     merged["objects"] = [*kept, *replaced.values()]
-    merged["exec"] = [*(override.get("exec") or []), *(base.get("exec") or [])]
+    for key in LISTED_FIRST:
+        merged[key] = [*(override.get(key) or []), *(base.get(key) or [])]
     return merged
 
 
@@ -100,35 +127,101 @@ def read(path: Path) -> dict[str, Any]:
     return data
 
 
+def rendered(overlay: str) -> list[dict[str, Any]]:
+    """The project's manifest set for `overlay`, rendered by kubectl's kustomize (what a deploy applies)."""
+    from dbc_validate.tools.binaries import find_program
+
+    folder = MANIFESTS / "overlays" / overlay
+    done = subprocess.run(
+        [find_program("kubectl"), "kustomize", str(folder)], capture_output=True, text=True, check=True
+    )
+    return [d for d in yaml.safe_load_all(done.stdout) if d]
+
+
 def load(path: Path) -> Scenario:
     data = read(path)
     objects = [
         *({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in data.get("namespaces") or []),
         *(node(n) for n in data.get("nodes") or []),
+        *(rendered(data["manifests"]) if data.get("manifests") else []),
         *(data.get("objects") or []),
     ]
     answers = [
         ExecAnswer(**{**a, "command": tuple(a["command"])})  # YAML lists -> the tuple the matcher compares
         for a in data.get("exec") or []
     ]
-    return Scenario(path.stem, str(data.get("description", "")), dict(data.get("readyz") or {}), objects, answers)
+    cni = data.get("cni") or {}
+    usage = data.get("usage") or {}
+    behaviour = Behaviour(
+        patches=[Patch(**p) for p in data.get("patches") or []],
+        never_ready=list(data.get("never_ready") or []),
+        cni_enforces=bool(cni.get("enforces", True)),
+        node_usage=float(usage.get("nodes", 0.2)),
+        container_usage=float(usage.get("containers", 0.1)),
+        logs=list(data.get("logs") or []),
+        sealing=data.get("sealing") == "key",
+    )
+    return Scenario(
+        path.stem,
+        str(data.get("description", "")),
+        dict(data.get("readyz") or {}),
+        objects,
+        answers,
+        behaviour,
+        [ProxyAnswer(**a) for a in data.get("proxy") or []],
+        data.get("http"),
+    )
 
 
-def plural_of(obj: dict[str, Any]) -> tuple[str, str]:
+def plural_of(double: Double, obj: dict[str, Any]) -> Res:
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-    for res in CORE:
+    for res in double.resources:
         if res.group == group and res.kind == obj.get("kind"):
-            return res.group, res.plural
+            return res
     raise ApiError(400, "BadRequest", f"test double: scenario kind {obj.get('kind')} is not served")
 
 
-def install(scenario: Scenario, double: Double) -> None:
-    """Put the scenario's objects in the store (each validated like an API write) and wire its behaviour."""
+def order(obj: dict[str, Any]) -> int:
+    """Namespaces and definitions before what lives in them, as an API server needs them."""
+    return {"Namespace": 0, "CustomResourceDefinition": 1}.get(str(obj.get("kind")), 2)
+
+
+def install(scenario: Scenario, double: Double, host_ports: Sequence[int] = ()) -> None:
+    """Put the scenario's objects in the store (each validated like an API write; the modelled controllers make
+    their pods, claims and statuses) and wire its behaviour."""
+    controller = Controller(double, scenario.behaviour)
+    double.controller = controller
+    for ns in controller.objects("", "namespaces"):  # made before the controller: label them as the API server does
+        double.put("", "namespaces", None, ns)
     double.readyz_checks.update(scenario.readyz)
-    double.exec_handler = scenario.exec_handler
-    for obj in scenario.objects:
+    double.exec_handler = exec_chain(scenario.exec_handler, controller)
+    double.sar_answer = authorizer(lambda plural: controller.objects("rbac.authorization.k8s.io", plural))
+    double.proxy_answer = proxy_answers(scenario.proxy)
+    if scenario.http is not None:
+        wire_http(double, scenario.http, host_ports)
+    for obj in sorted([*ADDON_CRDS, *scenario.objects], key=order):
+        obj = copy.deepcopy(obj)
         double.validate(obj)
-        group, plural = plural_of(obj)
-        namespaced = next(r.namespaced for r in CORE if r.group == group and r.plural == plural)
-        ns = (obj.get("metadata") or {}).get("namespace") if namespaced else None
-        double.put(group, plural, ns, obj)
+        res = plural_of(double, obj)
+        ns = (obj.get("metadata") or {}).get("namespace") if res.namespaced else None
+        double.put(res.group, res.plural, ns, obj)
+        if res.plural == "customresourcedefinitions":
+            double.register_crd(obj)
+
+
+def wire_http(double: Double, spec: dict[str, Any], host_ports: Sequence[int] = ()) -> None:
+    """Port-forwards to the pods matching `spec["pods"]` on `spec["port"]` reach a local HTTP backend; so do the
+    host ports a kind/k3d config maps to Traefik's NodePort."""
+    answers = (int(spec.get("status", 200)), str(spec.get("body", "")), dict(spec.get("hosts") or {}))
+    started = []
+    for port in (0, *host_ports):
+        backend = HttpBackend(*answers)
+        started.append(backend.start(port))
+        double.closers.append(backend.stop)
+    local = started[0]
+    pods, port = str(spec.get("pods", "*/*")), int(spec.get("port", 8000))
+
+    def route(ns: str, pod: str, remote: int) -> tuple | None:
+        return ("127.0.0.1", local) if remote == port and fnmatch.fnmatchcase(f"{ns}/{pod}", pods) else None
+
+    double.route_forward = route

@@ -42,6 +42,8 @@ class Running:
         return int(self.server.server_address[1])
 
     def stop(self) -> None:
+        for close in self.double.closers:
+            close()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)

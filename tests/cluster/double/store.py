@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .model import CORE, ApiError, Res, now
 from .validation import validate_core
@@ -33,6 +34,10 @@ class Double:
         default_factory=lambda: {"ping": True, "log": True, "etcd": True, "etcd-readiness": True, "informer-sync": True}
     )
     sar_answer: Callable[[dict], dict] = deny_all
+    controller: Any = None  # controller.Controller: shapes what is written, reacts to writes and deletes
+    route_forward: Callable[[str, str, int], tuple | None] | None = None  # (ns, pod, port) -> (host, port)
+    proxy_answer: Callable[[str, str, str], tuple | None] | None = None  # (ns, service, path) -> (code, ctype, body)
+    closers: list = field(default_factory=list)  # stopped with the server (local backends)
 
     def __post_init__(self) -> None:
         self.resources: list[Res] = list(CORE)
@@ -66,10 +71,15 @@ class Double:
             if ns:
                 meta["namespace"] = ns
             key = (group, plural, ns, meta["name"])
+            if self.controller is not None:
+                obj = self.controller.shape(key, obj)
+                self.validate(obj)  # what the modelled cluster writes must be valid too
             kind = event or ("MODIFIED" if key in self.store else "ADDED")
             self.store[key] = obj
             self.events.append((self.rv, kind, key, copy.deepcopy(obj)))
             self.cond.notify_all()
+            if self.controller is not None:
+                self.controller.react(kind, key, obj)
             return obj
 
     def remove(self, key: tuple) -> dict | None:
@@ -80,6 +90,8 @@ class Double:
                 obj["metadata"]["resourceVersion"] = str(self.rv)
                 self.events.append((self.rv, "DELETED", key, copy.deepcopy(obj)))
                 self.cond.notify_all()
+                if self.controller is not None:
+                    self.controller.react("DELETED", key, obj)
             return obj
 
     def validate(self, obj: dict) -> None:

@@ -95,7 +95,11 @@ def pod_portforward(h: Any, ns: str, name: str, q: dict) -> None:
 
 
 def forward_target(h: Any, ns: str, pod: str) -> Callable[[int], tuple]:
-    return lambda port: h.double.forwards.get((ns, pod, port), ("127.0.0.1", port))
+    def target(port: int) -> tuple:
+        routed = h.double.route_forward(ns, pod, port) if h.double.route_forward else None
+        return routed or h.double.forwards.get((ns, pod, port), ("127.0.0.1", port))
+
+    return target
 
 
 def default_exec(ns: str, pod: str, container: str, argv: list) -> tuple:
