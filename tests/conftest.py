@@ -54,8 +54,9 @@ LAB_FILES = frozenset(
         "cluster/test_load_in_cluster_master.py",
     }
 )
-# Fixtures that start a PostgreSQL: a test using one is a lab test wherever it lives.
-LAB_FIXTURES = frozenset({"stock_parser_database", "postgres_without_cjk"})
+# Fixtures that start a service (a PostgreSQL, the Kubernetes API test double): a test using one is a lab test
+# wherever it lives.
+LAB_FIXTURES = frozenset({"stock_parser_database", "postgres_without_cjk", "double_lab"})
 # Tests that run a real program beside pytest for seconds (a pytest subprocess, pip building a wheel): lab
 # tests too, so `pytest tests -m "not lab"` stays the quick, in-process set.
 PROGRAM_TESTS = frozenset(

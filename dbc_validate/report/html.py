@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -12,6 +13,9 @@ from dbc_validate.criteria import AREAS
 from dbc_validate.report.charts import group_series, render_chart
 from dbc_validate.report.figures import split_figures
 from dbc_validate.report.matrix import SCOPES, SHORT_STATUS, matrix_rows
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 SCOPE_MEANING = {
     "static": "decided from the rendered manifest set alone",
@@ -33,7 +37,9 @@ def _charts(report: dict[str, Any]) -> dict[str, list[tuple[str, Markup]]]:
     return charts
 
 
-def render_html(report: dict[str, Any]) -> str:
+@functools.cache
+def _template() -> Template:
+    """The page template, compiled once per process (compiling it costs more than rendering it)."""
     from jinja2 import Environment, PackageLoader, select_autoescape  # heavy: only when a report is written
 
     env = Environment(
@@ -41,6 +47,10 @@ def render_html(report: dict[str, Any]) -> str:
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=None, default=str)
+    return env.get_template("gate1.html.j2")
+
+
+def render_html(report: dict[str, Any]) -> str:
     areas = [(area, [c for c in report["criteria"] if c["area"] == area]) for area in AREAS]
     counts: dict[str, int] = {}
     for c in report["criteria"]:
@@ -50,7 +60,7 @@ def render_html(report: dict[str, Any]) -> str:
     details = measurements.get("criteria", {})
     rows = {r.id: r for r in matrix_rows(report["criteria"], tests)}
     matrix = [(area, [rows[c["id"]] for c in criteria]) for area, criteria in areas if criteria]
-    return env.get_template("gate1.html.j2").render(
+    return _template().render(
         report=report,
         areas=areas,
         matrix=matrix,

@@ -20,7 +20,7 @@ from dbc_validate.cli import main
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow])  # examples: the profile's (tests/conftest.py)
 
 YAML_PIECES = [
     "apiVersion: v1\n",
