@@ -17,7 +17,7 @@ from dbc_validate.analysis.workload_config import (
     volume_at,
     workloads_behind,
 )
-from dbc_validate.capabilities import HttpRoute
+from dbc_validate.capabilities import HttpRoute, WordPressVariant
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import K8sObject, ManifestSet
 
@@ -73,6 +73,16 @@ class AppStackPlan:
     route: HttpRoute
     mysql: MysqlPlan
     wordpress: tuple[WordPressPlan, ...]
+
+
+def wordpress_variants(plan: AppStackPlan) -> tuple[WordPressVariant, ...]:
+    """The `apps` capability's view of the plan's WordPress variants, the same on every target."""
+    return tuple(
+        WordPressVariant(
+            p.variant, p.service, p.deployment, p.uploads.description, p.uploads.persistent, p.table_prefix
+        )
+        for p in plan.wordpress
+    )
 
 
 def _containers(obj: K8sObject) -> list[Mapping[str, Any]]:

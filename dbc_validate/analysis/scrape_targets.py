@@ -205,6 +205,19 @@ class _Predictor:
     def note(self, rule: str, monitor: Monitor, message: str) -> None:
         self.findings.append(finding(rule, monitor.obj.ref, message))
 
+    def selects_nothing(self, monitor: Monitor, what: str, elsewhere: list[str]) -> None:
+        """The monitor finds no `what` it watches; `elsewhere` names those that match in namespaces it ignores."""
+        hint = (
+            f"; {', '.join(elsewhere)} match(es) but the monitor watches only {monitor.describe_namespaces()}"
+            if elsewhere
+            else ""
+        )
+        self.note(
+            "observability.monitor-selects-nothing",
+            monitor,
+            f"no {what} with labels {{{monitor.selector.describe()}}} in {monitor.describe_namespaces()}{hint}",
+        )
+
     def selecting(self, monitor: Monitor) -> list[PrometheusInstance]:
         labels = self.model.namespace_labels(monitor.obj.namespace or "default")
         return [p for p in self.instances if p.selects(monitor.obj, labels)]
@@ -240,17 +253,7 @@ class _Predictor:
         matching = [s for s in self.services if monitor.selector.matches({str(k): str(v) for k, v in s.labels.items()})]
         watched = [s for s in matching if monitor.watches(s.namespace or "default")]
         if not watched:
-            elsewhere = ", ".join(s.ref for s in matching)
-            hint = (
-                f"; {elsewhere} match(es) but the monitor watches only {monitor.describe_namespaces()}"
-                if matching
-                else ""
-            )
-            self.note(
-                "observability.monitor-selects-nothing",
-                monitor,
-                f"no Service with labels {{{monitor.selector.describe()}}} in {monitor.describe_namespaces()}{hint}",
-            )
+            self.selects_nothing(monitor, "Service", [s.ref for s in matching])
             return
         for service in watched:
             ports = [mapping(p) for p in listing(service.spec.get("ports"))]
@@ -319,17 +322,7 @@ class _Predictor:
         matching = [(w, pods) for w, pods in matching if pods]
         watched = [(w, pods) for w, pods in matching if monitor.watches(w.namespace)]
         if not watched:
-            elsewhere = ", ".join(w.id for w, _ in matching)
-            hint = (
-                f"; {elsewhere} match(es) but the monitor watches only {monitor.describe_namespaces()}"
-                if matching
-                else ""
-            )
-            self.note(
-                "observability.monitor-selects-nothing",
-                monitor,
-                f"no pod with labels {{{monitor.selector.describe()}}} in {monitor.describe_namespaces()}{hint}",
-            )
+            self.selects_nothing(monitor, "pod", [w.id for w, _ in matching])
             return
         for endpoint in monitor.endpoints:
             wanted = endpoint.port if endpoint.port is not None else endpoint.number

@@ -10,7 +10,7 @@ import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from dbc_validate.analysis.app_stack import AppStackPlan, app_stack_plan
+from dbc_validate.analysis.app_stack import AppStackPlan, app_stack_plan, wordpress_variants
 from dbc_validate.analysis.live.databases import statefulset_health
 from dbc_validate.analysis.workload_config import label_selector, restart_complete
 from dbc_validate.capabilities import HttpRoute, IngressEndpoint, MysqlEndpoint, WordPressVariant
@@ -68,12 +68,7 @@ class ClusterAppStack:
 
     @property
     def variants(self) -> tuple[WordPressVariant, ...]:
-        return tuple(
-            WordPressVariant(
-                p.variant, p.service, p.deployment, p.uploads.description, p.uploads.persistent, p.table_prefix
-            )
-            for p in self.plan.wordpress
-        )
+        return wordpress_variants(self.plan)
 
     def _workloads(self) -> list[K8sObject]:
         ms = self.access.manifest_set

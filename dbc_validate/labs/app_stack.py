@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
-from dbc_validate.analysis.app_stack import AppStackPlan, app_stack_plan, reaches_mysql
+from dbc_validate.analysis.app_stack import AppStackPlan, app_stack_plan, reaches_mysql, wordpress_variants
 from dbc_validate.analysis.live.secrets import generate_values, secret_plan
 from dbc_validate.analysis.traefik_file_config import backend_key
 from dbc_validate.analysis.workload_config import VolumeUse, secret_values_in_set
@@ -123,12 +123,7 @@ class LocalAppStack:
 
     @property
     def variants(self) -> tuple[WordPressVariant, ...]:
-        return tuple(
-            WordPressVariant(
-                p.variant, p.service, p.deployment, p.uploads.description, p.uploads.persistent, p.table_prefix
-            )
-            for p in self.plan.wordpress
-        )
+        return wordpress_variants(self.plan)
 
     @property
     def notes(self) -> tuple[str, ...]:
