@@ -124,7 +124,8 @@ def test_a_go_run_has_no_next_steps():
 
 
 @pytest.mark.parametrize(
-    ("hours", "text"), [(48.0, "48 h"), (47 + 59 / 60, "47 h 59 min"), (0.5, "30 min"), (0, "0 min"), (-1, "0 min")]
+    ("hours", "text"),
+    [(48.0, "48 h"), (47 + 59 / 60, "47 h 59 min"), (0.5, "30 min"), (20 / 3600, "20 s"), (0, "0 min"), (-1, "0 min")],
 )
 def test_hours_read_as_hours_and_minutes(hours, text):
     assert hours_and_minutes(hours) == text

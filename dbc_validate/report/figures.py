@@ -36,7 +36,10 @@ def number(value: float | int) -> str:
 
 
 def hours_and_minutes(hours: float) -> str:
-    """48.0 -> "48 h", 47.983 -> "47 h 59 min", 0.5 -> "30 min"."""
+    """48.0 -> "48 h", 47.983 -> "47 h 59 min", 0.5 -> "30 min", 0.0056 -> "20 s" (under a minute, seconds:
+    a 20 s soak is not "0 min")."""
+    if 0 < hours * 60 < 1:
+        return f"{round(hours * 3600)} s"
     minutes = max(0, round(hours * 60))
     h, m = divmod(minutes, 60)
     if h and m:
