@@ -32,6 +32,7 @@ from dbc_validate.analysis.live.netprobe import (
     probe_script,
 )
 from dbc_validate.analysis.live.non_root import UID_COMMANDS, UidObservation, parse_uid
+from dbc_validate.analysis.live.observability_discovery import discover, looked_for
 from dbc_validate.analysis.live.pods import Obj, container_states, is_ready, name_of, pod_ip
 from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.cluster.deploy import DeployRecord, random_token
@@ -46,48 +47,112 @@ PROBE_TIMEOUT_S = 180.0
 CANARY_ATTEMPTS = 6
 
 
+# What kube-prometheus-stack (release `kube-prometheus-stack`, namespace `monitoring`, the harness's pins) and the
+# loki chart name their Services: where the components are when the harness installed them.
+INSTALLED_STACK = {
+    "prometheus": "monitoring/kube-prometheus-stack-prometheus:9090",
+    "alertmanager": "monitoring/kube-prometheus-stack-alertmanager:9093",
+    "grafana": "monitoring/kube-prometheus-stack-grafana:80",
+    "loki": "monitoring/loki:3100",
+}
+URL_OPTIONS = ("prometheus", "grafana", "loki")  # the components --<name>-url can point at
+
+
 @dataclass(frozen=True)
 class Observability:
-    """Where the observability stack answers (service proxy paths), when it is installed."""
+    """The cluster's observability stack, as one finder (`find_observability`) gives it on every cluster target:
+    each component's Service ("namespace/name:port", reached through the API server's service proxy), or the URL
+    given with --prometheus-url/--grafana-url/--loki-url (asked directly). A component in neither is absent."""
 
-    namespace: str = "monitoring"
-    prometheus: str = "kube-prometheus-stack-prometheus:9090"
-    grafana: str = "kube-prometheus-stack-grafana:80"
-    loki: str = "loki:3100"
-    # Component -> base URL given with --prometheus-url/--grafana-url/--loki-url: asked directly, not by proxy.
+    services: Mapping[str, str] = field(default_factory=dict)
     urls: Mapping[str, str] = field(default_factory=dict)
+    installed: bool = False  # the harness installed the stack (--with-observability)
+    search_note: str = ""  # why discovery may have missed something (e.g. Services could not be listed)
 
     def with_urls(self, urls: Mapping[str, str]) -> Observability:
         return replace(self, urls={**self.urls, **urls}) if urls else self
 
-    def fetch(self, kubectl: Kubectl, component: str, path: str) -> str:
-        """GET `path` of "prometheus", "grafana" or "loki": from its URL when one was given, else through the
-        API server's service proxy. ClusterError when it does not answer."""
+    def has(self, component: str) -> bool:
+        return component in self.urls or component in self.services
+
+    @property
+    def found_anything(self) -> bool:
+        return bool(self.urls or self.services)
+
+    def service(self, component: str) -> tuple[str, str, int] | None:
+        """(namespace, name, port) of the component's Service, None when it was given a URL or not found."""
+        where = self.services.get(component)
+        if where is None or component in self.urls:
+            return None
+        namespace, _, rest = where.partition("/")
+        name, _, port = rest.partition(":")
+        return namespace, name, int(port)
+
+    def where(self, component: str) -> str:
+        """Where the component is asked, for messages (a URL's credentials masked)."""
+        url = self.urls.get(component)
+        if url is not None:
+            return redact(url)
+        return f"Service {self.services.get(component, '(not found)')}"
+
+    def proxy_path(self, component: str, path: str = "") -> str:
+        """The API server's service-proxy path of a component found as a Service."""
+        service = self.service(component)
+        if service is None:
+            raise ClusterError(f"{component} has no Service to proxy to ({self.where(component)})")
+        namespace, name, port = service
+        return f"/api/v1/namespaces/{namespace}/services/http:{name}:{port}/proxy{path}"
+
+    def fetch(self, kubectl: Kubectl, component: str, path: str, headers: Mapping[str, str] | None = None) -> str:
+        """GET `path` of a component: from its URL when one was given, else through the API server's service proxy
+        (which forwards no credentials: `headers` are sent only to a URL). ClusterError when it does not answer."""
         url = self.urls.get(component)
         if url is None:
-            return kubectl.raw(self.proxy(getattr(self, component), path))
+            return kubectl.raw(self.proxy_path(component, path))
+        request = urllib.request.Request(url.rstrip("/") + path, headers=dict(headers or {}))
         try:
-            with urllib.request.urlopen(url.rstrip("/") + path, timeout=30.0) as answer:
+            with urllib.request.urlopen(request, timeout=30.0) as answer:
                 return answer.read().decode("utf-8", errors="replace")
         except (urllib.error.URLError, OSError) as exc:
             raise ClusterError(redact(f"{component} at {url} did not answer {path}: {exc}")) from None
 
-    def proxy(self, service: str, path: str) -> str:
-        """The API server's service-proxy path; `service` is "name:port", or "namespace/name:port" for a component
-        found in another namespace than `namespace` (a stack the cluster already runs)."""
-        namespace, _, service = service.rpartition("/")
-        return f"/api/v1/namespaces/{namespace or self.namespace}/services/http:{service}/proxy{path}"
+    def missing_reason(self, component: str, target: str) -> str:
+        """The NOT_RUN reason for a component that was not found, fitting the target."""
+        option = f"--{component}-url URL" if component in URL_OPTIONS else "--prometheus-url URL"
+        if target == "kubeconfig":
+            note = f" ({self.search_note})" if self.search_note else ""
+            return (
+                f"nothing to check: no {component} found in the cluster: looked for {looked_for(component)}{note}; "
+                f"pass {option} to name it"
+            )
+        return (
+            f"nothing to check: the {target} cluster has no {component}: pass --with-observability to install "
+            f"kube-prometheus-stack, Loki and Promtail, or {option}"
+        )
 
     @classmethod
-    def discovered(cls, found: Mapping[str, str]) -> Observability | None:
-        """The stack a cluster already runs, from observability_discovery.discover (None: no Prometheus found).
-        A component not found keeps kube-prometheus-stack's name, in Prometheus's namespace."""
-        prometheus = found.get("prometheus")
-        if prometheus is None:
-            return None
-        namespace = prometheus.split("/", 1)[0]
-        defaults = cls(namespace=namespace)
-        return cls(namespace, prometheus, found.get("grafana", defaults.grafana), found.get("loki", defaults.loki))
+    def from_search(cls, found: Mapping[str, str], installed: bool, note: str = "") -> Observability:
+        """The stack from observability_discovery.discover. Where the harness installed it, a component discovery
+        did not find keeps the chart's name (so a broken install answers with an error, not a skip)."""
+        services = {**INSTALLED_STACK, **found} if installed else dict(found)
+        return cls(services, installed=installed, search_note=note)
+
+
+def find_observability(
+    kubectl: Kubectl, target: str, installed: bool, urls: Mapping[str, str], progress: Callable[[str], None]
+) -> Observability:
+    """The one way every cluster target finds its observability stack: the charts' Service labels in every
+    namespace (the chart's names where the harness installed it), then the --*-url options on top."""
+    note = ""
+    try:
+        found = discover(kubectl.items("services"))
+    except ClusterError as exc:
+        note = f"Services could not be listed in every namespace: {exc}"
+        progress(f"{target}: cannot look for an observability stack ({exc})")
+        found = {}
+    for component, where in found.items():
+        progress(f"{target}: found {component} at {where}")
+    return Observability.from_search(found, installed, note).with_urls(urls)
 
 
 class ClusterAccess:
@@ -121,7 +186,9 @@ class ClusterAccess:
         self.versions = versions if versions is not None else {}
         # --failover-trials as resolved (None: the cluster's default), for the failover_lab capability.
         self.failover_trials = failover_trials
-        self.observability = Observability() if record is None or record.observability else None
+        self._api_proxy: str | None = None
+        # Set by the target with find_observability; until then, what the deploy says it installed.
+        self.observability = Observability.from_search({}, record is not None and record.observability)
 
     # ---- reads ---------------------------------------------------------------------------------------
 
@@ -251,6 +318,31 @@ class ClusterAccess:
                 f"kubectl port-forward to {namespace}/{resource}:{remote_port} failed: {one_line(forward.log_tail(3))}"
             )
         return port
+
+    def api_proxy(self) -> str:
+        """`kubectl proxy` on a free loopback port, started once and stopped with the target's stack: the API
+        server (its service proxy included) as plain HTTP for clients that are not kubectl. Its base URL."""
+        if self._api_proxy is None:
+            port = free_ports(1)[0]
+            proxy = LabProcess(
+                "kubectl-proxy",
+                self.kubectl.argv(["proxy", "--address=127.0.0.1", f"--port={port}"]),
+                log_path=lab_directory("kubectl-proxy") / "kubectl-proxy.log",
+            ).start()
+            self.stack.callback(proxy.stop)
+            if not wait_for_port(port, timeout_s=30.0, alive=proxy.alive):
+                proxy.stop()
+                raise ClusterError(f"kubectl proxy did not start: {one_line(proxy.log_tail(3))}")
+            self._api_proxy = f"http://127.0.0.1:{port}"
+        return self._api_proxy
+
+    def observability_url(self, component: str) -> str:
+        """An HTTP base URL for a component of the cluster's stack: its --*-url, else its Service through the API
+        server's service proxy (the same path the live suite's `fetch` takes) behind `kubectl proxy`."""
+        url = self.observability.urls.get(component)
+        if url is not None:
+            return url.rstrip("/")
+        return self.api_proxy() + self.observability.proxy_path(component)
 
     def ingress_address(self) -> HostAddress:
         """Where Traefik's web entryPoint answers from this machine (a port mapping, else a port-forward)."""

@@ -15,7 +15,7 @@ from dbc_validate.analysis.live.cluster_ingress import HostAddress, mapped_host_
 from dbc_validate.analysis.live.safety import destructive_refusal
 from dbc_validate.analysis.live.secrets import SecretPlan
 from dbc_validate.capabilities import Capability
-from dbc_validate.cluster.access import ClusterAccess, Observability
+from dbc_validate.cluster.access import ClusterAccess, find_observability
 from dbc_validate.cluster.app_stack import cluster_apps
 from dbc_validate.cluster.cluster_config import render, with_servers
 from dbc_validate.cluster.cnpg_failover import cnpg_failover_backend
@@ -293,7 +293,7 @@ class ThrowawayClusterTarget(ClusterTarget):
             self.versions,
             failover_trials=self.settings.failover_trials,
         )
-        urls = self.settings.observability_urls
-        if urls:  # --prometheus-url and friends: asked directly, whether or not the harness installed a stack
-            access.observability = (access.observability or Observability()).with_urls(urls)
+        access.observability = find_observability(
+            kubectl, self.name, record.observability, self.settings.observability_urls, self.progress
+        )
         return access

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from dbc_validate.analysis.live.observability_discovery import discover
 from dbc_validate.analysis.live.safety import current_context, prod_context_refusal
-from dbc_validate.cluster.access import ClusterAccess, Observability
-from dbc_validate.cluster.kubectl import ClusterError, Kubectl
+from dbc_validate.cluster.access import ClusterAccess, find_observability
+from dbc_validate.cluster.kubectl import Kubectl
 from dbc_validate.errors import InputError
 from dbc_validate.targets.cluster import ClusterTarget
 from dbc_validate.tools.binaries import find_program
@@ -66,19 +65,7 @@ class KubeconfigTarget(ClusterTarget):
             versions=self.versions,
             failover_trials=self.settings.failover_trials,
         )
-        found = self.find_observability(kubectl)
-        urls = self.settings.observability_urls
-        access.observability = (found or Observability()).with_urls(urls) if urls else found
+        access.observability = find_observability(
+            kubectl, self.name, False, self.settings.observability_urls, self.progress
+        )
         return access
-
-    def find_observability(self, kubectl: Kubectl) -> Observability | None:
-        """The Prometheus, Grafana and Loki the cluster already runs, by their charts' usual Service labels."""
-        try:
-            found = discover(kubectl.items("services"))
-        except ClusterError as exc:
-            # Cannot list Services cluster-wide: fall back to kube-prometheus-stack's names in `monitoring`.
-            self.progress(f"kubeconfig: cannot look for an observability stack ({exc}); assuming kube-prometheus-stack")
-            return Observability()
-        for component, where in found.items():
-            self.progress(f"kubeconfig: found {component} at {where}")
-        return Observability.discovered(found)

@@ -1,5 +1,6 @@
-"""Observability criteria on a running Prometheus built from the set (the `observability` capability; locally the
-lab of Debian's Prometheus, Alertmanager and exporters): targets up, no critical alert, dashboards with data."""
+"""Observability criteria on a running Prometheus (the `observability` capability: locally a lab of Debian's
+Prometheus, Alertmanager and exporters built from the set; on a cluster the stack its one finder found), judged
+against what the set predicts: its targets up, no critical alert, its dashboards with data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Find the observability stack a cluster already runs (kubeconfig target): Prometheus, Grafana and Loki by the
+"""Find a cluster's observability stack (every cluster target): Prometheus, Alertmanager, Grafana and Loki by the
 labels and names their usual charts give their Services (kube-prometheus-stack, prometheus-operator, the grafana
 and loki charts). Pure: Service objects in, "namespace/name:port" references out."""
 
@@ -21,6 +21,7 @@ class Component:
     matches: Callable[[Obj], bool]
     port_names: tuple[str, ...]
     port_numbers: tuple[int, ...]
+    looked_for: str  # what the matcher accepts, for the reason shown when nothing matched
 
 
 def _label(obj: Obj, *pairs: tuple[str, str]) -> bool:
@@ -37,6 +38,15 @@ def _is_prometheus(svc: Obj) -> bool:
     )
 
 
+def _is_alertmanager(svc: Obj) -> bool:
+    return name_of(svc) == "alertmanager-operated" or _label(
+        svc,
+        ("app.kubernetes.io/name", "alertmanager"),
+        ("app", "kube-prometheus-stack-alertmanager"),
+        ("app", "alertmanager"),
+    )
+
+
 def _is_grafana(svc: Obj) -> bool:
     return _label(svc, ("app.kubernetes.io/name", "grafana"), ("app", "grafana"))
 
@@ -47,10 +57,38 @@ def _is_loki(svc: Obj) -> bool:
 
 
 COMPONENTS = (
-    Component("prometheus", _is_prometheus, ("http-web", "web", "http"), (9090,)),
-    Component("grafana", _is_grafana, ("http-web", "service", "http", "grafana"), (80, 3000)),
-    Component("loki", _is_loki, ("http-metrics", "http", "http-web"), (3100, 80)),
+    Component(
+        "prometheus",
+        _is_prometheus,
+        ("http-web", "web", "http"),
+        (9090,),
+        "app.kubernetes.io/name=prometheus, app=kube-prometheus-stack-prometheus, app=prometheus or the name "
+        "prometheus-operated",
+    ),
+    Component(
+        "alertmanager",
+        _is_alertmanager,
+        ("http-web", "web", "http"),
+        (9093,),
+        "app.kubernetes.io/name=alertmanager, app=kube-prometheus-stack-alertmanager, app=alertmanager or the name "
+        "alertmanager-operated",
+    ),
+    Component(
+        "grafana",
+        _is_grafana,
+        ("http-web", "service", "http", "grafana"),
+        (80, 3000),
+        "app.kubernetes.io/name=grafana or app=grafana",
+    ),
+    Component(
+        "loki",
+        _is_loki,
+        ("http-metrics", "http", "http-web"),
+        (3100, 80),
+        "app.kubernetes.io/name=loki or app=loki",
+    ),
 )
+BY_NAME = {c.name: c for c in COMPONENTS}
 
 
 def _headless(svc: Obj) -> bool:
@@ -90,3 +128,11 @@ def discover(services: Sequence[Obj]) -> dict[str, str]:
     """Component name -> "namespace/name:port" for each component found (absent ones are left out)."""
     found = {c.name: find_component(services, c) for c in COMPONENTS}
     return {name: where for name, where in found.items() if where is not None}
+
+
+def looked_for(component: str) -> str:
+    """How `component` is recognised, in words: "a Service labelled ... (API port named ... or numbered ...)"."""
+    c = BY_NAME[component]
+    ports = "/".join(c.port_names)
+    numbers = "/".join(str(n) for n in c.port_numbers)
+    return f"a Service labelled {c.looked_for} (API port named {ports}, or {numbers}), in any namespace"

@@ -86,8 +86,9 @@ CAPABILITY_HOW = {
         "Traefik ({ingress}); the persistence check deletes their pods (destructive)"
     ),
     "observability": (
-        "kube-prometheus-stack's Prometheus and Alertmanager in namespace monitoring through kubectl port-forward, "
-        "expected to scrape the pools the set's monitors predict (dbc-validate targets); unavailable without them"
+        "the cluster's Prometheus and Alertmanager, found by their charts' Service labels in any namespace (or "
+        "--prometheus-url), through the API server's service proxy behind kubectl proxy, expected to scrape the "
+        "pools the set's monitors predict (dbc-validate targets); NOT RUN when no Prometheus is found"
     ),
 }
 
