@@ -23,7 +23,9 @@ from double.fixture import double_for
 from double.label import NOTE
 from helpers import ROOT
 
+from dbc_validate.analysis.app_stack import app_stack_plan
 from dbc_validate.capabilities import DATABASE
+from dbc_validate.labs.app_stack import LocalAppStack
 from dbc_validate.labs.postgres_binaries import find_pg_binaries
 from dbc_validate.labs.postgres_bootstrap import BootstrapReport, apply_bootstrap
 from dbc_validate.labs.postgres_server import PostgresLab, start_postgres_lab
@@ -39,6 +41,7 @@ CLUSTER, NAMESPACE, OWNER = "postgres-cluster", "infra", "discourse"  # the set'
 APP_PASSWORD = "relay-app-pw-5Hq"  # the owner's password in the `<cluster>-app` Secret the operator would make
 TRAEFIK_NS, TRAEFIK_SVC = "ingress-system", "traefik"  # dbc_validate/data/traefik-install.yaml
 CJK_SUITE, SPLIT_SUITE = "suites/gate1/test_cjk_parser.py", "suites/gate1/test_traffic_split.py"
+APPS_SUITE = "suites/gate1/test_app_stack.py"
 SPLIT_TEST = "test_measured_split_through_traefik_matches_the_gate1_split"
 
 
@@ -176,3 +179,49 @@ def test_the_split_is_measured_through_the_cluster_traefik_service_on_the_traefi
     # The lab's file provider names its leaves `...@file`, not the `<ns>-<svc>-<port>@kubernetescrd` the cluster
     # path reads: the cross-check is unavailable here and the run says so, rather than failing on zero counts.
     assert "@kubernetescrd" in notes and "server-side counts are not available" in notes, notes
+
+
+def secret_values(lab_double, namespaces: set[str]) -> dict[str, dict[str, str]]:
+    """What cluster/app_stack.py reads from the deployed Secrets, read from the double's store."""
+    return {
+        f"{ns}/{name}": {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
+        for (group, plural, ns, name), obj in lab_double.store.items()
+        if (group, plural) == ("", "secrets") and ns in namespaces
+    }
+
+
+@pytest.fixture(scope="module")
+def apps_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The apps suite through the kubeconfig target: MySQL's Service forwards to a local MariaDB and the cluster's
+    Traefik is the apps lab's Traefik in front of PHP-served WordPress, all made from the Secrets the double holds
+    (so the cluster path's credentials are the ones the lab was created with)."""
+    folder = tmp_path_factory.mktemp("apps")
+    ms = load_manifest_set(ROOT / MANIFESTS)
+    namespaces = {str(w.namespace) for w in ms.of_kind("Deployment", "StatefulSet") if w.namespace}
+    with double_for("healthy", folder / "double") as lab, ExitStack() as stack:
+        plan = app_stack_plan(ms, http_routes(ms), secret_values(lab.double, namespaces))
+        apps = LocalAppStack(plan, lambda line: None).start(stack)
+        assert apps.traefik is not None
+        relay.install(
+            lab.double,
+            [
+                relay.Relay(plan.mysql.namespace, f"svc/{plan.mysql.name}", 3306, ("127.0.0.1", apps.database.port)),
+                relay.Relay(TRAEFIK_NS, f"svc/{TRAEFIK_SVC}", 80, ("127.0.0.1", apps.traefik.web_port)),
+                relay.Relay(TRAEFIK_NS, f"svc/{TRAEFIK_SVC}", 9100, ("127.0.0.1", apps.traefik.admin_port)),
+            ],
+        )
+        argv = [APPS_SUITE, "-p", "double.label", "--target", "kubeconfig", "--allow-destructive"]
+        argv += ["--kubeconfig", str(lab.kubeconfig)]
+        done, report = run_gate1(argv, folder, lab.env(dict(os.environ)))
+        return Run(done, report, list(lab.double.log))
+
+
+def test_the_apps_checks_run_through_the_cluster_path_on_mariadb_and_wordpress_labs(apps_run: Run):
+    ran = {name: outcome for name, (outcome, _) in apps_run.outcomes().items()}
+    assert ran and set(ran.values()) == {"passed"}, apps_run.done.stdout[-4000:]
+    assert {pod.split("-")[0] for pod in forwarded_pods(apps_run)} >= {"mysql", TRAEFIK_SVC}
+    # The restart check deleted the pods through the API and reached MySQL again through a new port-forward.
+    mysql = [e for e in apps_run.requests if "/pods/mysql-" in e[1] and e[1].endswith("/portforward")]
+    assert len(mysql) >= 2, mysql
+    assert any(e[0] == "DELETE" and e[1].startswith("/api/v1/namespaces/infra/pods") for e in apps_run.requests)
+    assert NOTE in apps_run.report["measurements"]["notes"]
