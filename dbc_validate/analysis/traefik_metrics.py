@@ -37,3 +37,9 @@ def variant_counts(
         variant: round(sum(after.get(s, 0.0) - before.get(s, 0.0) for s in services))
         for variant, services in leaves.items()
     }
+
+
+def exported(totals: Mapping[str, float], leaves: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether Traefik exports a series for any of the leaf services. None exported after the load means the names
+    are not the ones this Traefik uses (a zero count would then be a naming question, not a disagreement)."""
+    return any(s in totals for services in leaves.values() for s in services)

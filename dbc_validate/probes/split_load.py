@@ -24,7 +24,7 @@ from dbc_validate.analysis.split_check import (
     variant_labels,
 )
 from dbc_validate.analysis.split_verdict import SplitSides, SplitVerdict, judge_split
-from dbc_validate.analysis.traefik_metrics import service_request_totals, variant_counts
+from dbc_validate.analysis.traefik_metrics import METRIC, exported, service_request_totals, variant_counts
 from dbc_validate.capabilities import BACKEND_HEADER, HttpRoute, IngressEndpoint
 from dbc_validate.probes.load_topology import LoadTopology
 from dbc_validate.probes.locust_runner import LoadGenerator
@@ -300,8 +300,15 @@ def measure_split(
     measurement.elapsed_s = float(result["elapsed_s"])
     measurement.problems += marker_mismatches(result.get("pairs") or {}, route)
     leaves = endpoint.leaf_services.get(route.source)
-    if before is not None and after is not None and leaves:
-        server = variant_counts(before, after, {labels.get(v, v): s for v, s in leaves.items()})
+    named = {labels.get(v, v): s for v, s in (leaves or {}).items()}
+    if before is not None and after is not None and named and not exported(after, named):
+        measurement.notes.append(
+            f"{route.source}: Traefik's metrics have no {METRIC} series for the leaf services "
+            f"{sorted(s for services in named.values() for s in services)}: server-side counts are not available, "
+            "the verdict rests on the client's counts"
+        )
+    elif before is not None and after is not None and named:
+        server = variant_counts(before, after, named)
         measurement.server_counts = server
         measurement.server_decision = decide_counts(hypothesis, server)
     progress(f"split: {measurement.verdict()}")

@@ -39,4 +39,10 @@ ADDON_CRDS = [
     # Prometheus Operator API reference, monitoring.coreos.com/v1 ServiceMonitor (spec.selector, spec.endpoints):
     # https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.ServiceMonitor
     crd("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", ("smon",), status=False),
+    # The same reference, PodMonitor (spec.selector, spec.podMetricsEndpoints) and PrometheusRule (spec.groups): the
+    # set's monitoring component ships both (manifests/components/monitoring).
+    # https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PodMonitor
+    crd("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", ("pmon",), status=False),
+    # https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusRule
+    crd("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", ("promrule",), status=False),
 ]
