@@ -302,6 +302,8 @@ class InClusterLoadHandle:
     api_url: str  # the master's web API as this machine reaches it (a port-forward)
     description: str
     cleanup: Callable[[], bool]  # delete the load unless --keep-cluster; True when it was deleted
+    # The master's API URL again, through a new port-forward when the old one has exited (None: cannot)
+    reconnect: Callable[[], str] | None = None
 
 
 class SoakSubject(Protocol):

@@ -54,9 +54,18 @@ class Gap:
     at_s: float  # seconds after the run's start
     length_s: float
     before_segment: int
+    # An in-cluster load runs on while nobody samples: its master's counts for the gap, when the resume read them.
+    unwatched_requests: int | None = None
+    unwatched_failures: int | None = None
 
     def describe(self) -> str:
-        return f"{format_duration(self.length_s)} unobserved before segment {self.before_segment}"
+        text = f"{format_duration(self.length_s)} unobserved before segment {self.before_segment}"
+        if self.unwatched_requests is None:
+            return text
+        return (
+            f"{text} (the in-cluster load ran on meanwhile: {self.unwatched_requests} requests, "
+            f"{self.unwatched_failures} failed, counted by the Locust master; not sampled, so not covered)"
+        )
 
 
 @dataclass
@@ -155,7 +164,16 @@ def summarize(run_id: str, records: Iterable[Mapping[str, Any]]) -> tuple[SoakSu
             if current is not None:
                 series.break_at(current["last"] - summary.started)
                 gap = t - current["last"]
-                summary.gaps.append(Gap(current["last"] - summary.started, max(gap, 0.0), int(record["segment"])))
+                unwatched = record.get("unwatched_load") or {}
+                summary.gaps.append(
+                    Gap(
+                        current["last"] - summary.started,
+                        max(gap, 0.0),
+                        int(record["segment"]),
+                        unwatched.get("requests"),
+                        unwatched.get("failures"),
+                    )
+                )
             current = {"index": int(record["segment"]), "started": t, "last": t, "samples": 0, "covered": 0.0}
             current["ended"] = "killed"
             segments.append(current)

@@ -110,8 +110,12 @@ def _restricted_pod(containers: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _container(load: InClusterLoad, args: list[str], ports: list[dict[str, Any]]) -> dict[str, Any]:
+def _container(
+    load: InClusterLoad, args: list[str], ports: list[dict[str, Any]], ready_port: int | None = None
+) -> dict[str, Any]:
     users = load.users * load.workers
+    # The master's pod is Ready only once its web API listens (it opens a moment after the container starts).
+    probe = {"readinessProbe": {"tcpSocket": {"port": ready_port}, "periodSeconds": 2}} if ready_port else {}
     return {
         "name": "locust",
         "image": load.image,
@@ -124,6 +128,7 @@ def _container(load: InClusterLoad, args: list[str], ports: list[dict[str, Any]]
             {"name": "HOME", "value": "/tmp"},
         ],
         "ports": ports,
+        **probe,
         "securityContext": {
             "runAsNonRoot": True,
             "allowPrivilegeEscalation": False,
@@ -266,6 +271,7 @@ def load_objects(load: InClusterLoad, ingress: TraefikInstall) -> list[dict[str,
                     {"name": "workers", "containerPort": WORKER_PORT, "protocol": "TCP"},
                     {"name": "api", "containerPort": API_PORT, "protocol": "TCP"},
                 ],
+                ready_port=API_PORT,
             ),
         ),
         _deployment(load, WORKER, "worker", load.workers, _container(load, worker_args, [])),

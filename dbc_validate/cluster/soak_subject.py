@@ -32,12 +32,27 @@ from dbc_validate.cluster.load_in_cluster import (
 from dbc_validate.cluster.traefik_endpoint import cluster_ingress
 from dbc_validate.cluster.waits import wait_ready
 from dbc_validate.errors import InputError
+from dbc_validate.tools.processes import wait_for_port
 
 if TYPE_CHECKING:
     from dbc_validate.cluster.access import ClusterAccess
 
 CLUSTER_DEFAULT_DURATION_S = 48 * 3600.0  # Gate 1's soak
 API_COMPONENT = "kubernetes API server"
+
+
+class MasterForward:
+    """The in-cluster master's API through `kubectl port-forward`, forwarded again once kubectl has exited: it exits
+    when a connection to the pod is refused (a master not listening yet, or restarting), and a soak runs for days."""
+
+    def __init__(self, access: ClusterAccess) -> None:
+        self.access = access
+        self.port: int | None = None
+
+    def url(self) -> str:
+        if self.port is None or not wait_for_port(self.port, timeout_s=0.5):
+            self.port = self.access.port_forward(NAMESPACE, f"svc/{MASTER}", API_PORT, "locust-master-api")
+        return f"http://127.0.0.1:{self.port}"
 
 
 class ClusterSoakSubject:
@@ -81,11 +96,12 @@ class ClusterSoakSubject:
         kubectl = self.access.kubectl
         deploy_objects(kubectl, load_objects(load, traefik))
         wait_ready(kubectl, [NAMESPACE], [], lambda _line: None, timeout_s=300.0, poll_s=2.0, what="in-cluster load")
-        port = self.access.port_forward(NAMESPACE, f"svc/{MASTER}", API_PORT, "locust-master-api")
+        forward = MasterForward(self.access)
         return InClusterLoadHandle(
-            api_url=f"http://127.0.0.1:{port}",
+            api_url=forward.url(),
             description=f"in-cluster Locust master + {workers} worker(s) in namespace {NAMESPACE}, load to {url}",
             cleanup=lambda: cleanup(kubectl, NAMESPACE, keep=keep),
+            reconnect=forward.url,
         )
 
     def resources(self) -> ResourceUse:

@@ -13,7 +13,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,14 +55,20 @@ def read_totals(api_url: str, timeout_s: float = 5.0) -> MasterTotals:
 class MasterApiLoad:
     """The LoadGenerator interface (start, alive, events, stop, failure) over a master someone else runs."""
 
-    def __init__(self, api_url: str, since: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, api_url: str, since: tuple[int, int] | None = None, reconnect: Callable[[], str] | None = None
+    ) -> None:
         self.api_url = api_url
+        self.reconnect = reconnect  # a fresh API URL (a new port-forward) when the master stops answering
         self.since = since  # (requests, failures) the last recorded sample had counted, when reattaching
         self.last: MasterTotals | None = None
         self.error = ""
         self.unwatched: dict[str, Any] | None = None  # the "reattached" event, once read
 
     def start(self) -> MasterApiLoad:
+        """Reach the master again when it does not answer (kubectl port-forward exits on a refused connection)."""
+        if self.reconnect is not None and not self.alive():
+            self.api_url = self.reconnect()
         return self
 
     def alive(self) -> bool:

@@ -54,6 +54,9 @@ def test_master_and_workers_meet_pod_security_restricted_in_a_restricted_namespa
     assert deployments(docs)[WORKER]["spec"]["replicas"] == 2
     master_args = deployments(docs)[MASTER]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--master" in master_args and "--expect-workers=2" in master_args and "--users=8" in master_args
+    # Ready only once the web API listens: the harness reads it right after waiting for Ready.
+    master = deployments(docs)[MASTER]["spec"]["template"]["spec"]["containers"][0]
+    assert master["readinessProbe"]["tcpSocket"]["port"] == 8089
 
 
 def test_a_root_container_would_be_caught_by_the_same_evaluator():

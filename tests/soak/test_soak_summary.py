@@ -77,6 +77,20 @@ def test_a_killed_and_resumed_run_is_stitched_with_its_gap():
     assert series.error_percent[1] == 2.0
 
 
+def test_a_gap_the_in_cluster_load_ran_through_names_the_masters_count_and_stays_uncovered():
+    records = killed_and_resumed()
+    records[4] = {**records[4], "unwatched_load": {"event": "reattached", "requests": 1900, "failures": 3}}
+    summary, _ = summarize("run", records)
+    (gap,) = summary.gaps
+    assert (gap.unwatched_requests, gap.unwatched_failures) == (1900, 3)
+    assert gap.describe() == (
+        "1m40s unobserved before segment 1 (the in-cluster load ran on meanwhile: 1900 requests, 3 failed, "
+        "counted by the Locust master; not sampled, so not covered)"
+    )
+    # The master's count is reported, not folded into the sampled figures or the covered time.
+    assert (summary.requests, summary.failures, summary.covered_s) == (300, 1, 60.0)
+
+
 def test_restarts_add_up_across_segments_and_crashloops_are_named():
     records = [
         segment(0, T0),

@@ -115,8 +115,13 @@ def _wait_for_load(
     sleep: Callable[[float], None],
     timeout_s: float = 60.0,
 ) -> float:
-    """Until the load generator runs (so the first sample sees load); returns the time it started."""
+    """Until the load generator runs (so the first sample sees load); returns the time it started.
+
+    A master someone else runs (the in-cluster load) may not answer yet although its pod is Ready (the API port
+    opens a moment after the container starts): a refused read before the deadline means "not yet", not "dead"."""
     deadline = clock() + timeout_s
+    patient = isinstance(worker, MasterApiLoad)
+    failure = ""
     while clock() < deadline:
         for event in worker.events():
             if event.get("event") == "started":
@@ -125,10 +130,16 @@ def _wait_for_load(
                 worker.stop()
                 raise RuntimeError(f"the soak's load generator failed: {event.get('message')}")
         if not worker.alive():
-            raise RuntimeError(worker.failure())
+            if not patient:
+                raise RuntimeError(worker.failure())
+            failure = worker.failure()
+            sleep(0.5)
+            worker.start()  # a new port-forward if the old one exited on the refused connection
         sleep(0.05)
     worker.stop()
-    raise RuntimeError(f"the soak's load generator did not start within {timeout_s:.0f} s")
+    raise RuntimeError(
+        f"the soak's load generator did not start within {timeout_s:.0f} s{': ' + failure if failure else ''}"
+    )
 
 
 def _open_store(plan: SoakPlan, now: float) -> tuple[SoakStore, SoakSummary | None]:
@@ -161,7 +172,7 @@ def _in_cluster_load(
     handle = provide(
         workers=plan.load.in_cluster_workers, users=plan.users, rate_per_s=plan.rate_per_s, keep=plan.load.keep
     )
-    return MasterApiLoad(handle.api_url, since), handle
+    return MasterApiLoad(handle.api_url, since, handle.reconnect), handle
 
 
 def run_soak(
