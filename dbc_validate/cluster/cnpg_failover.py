@@ -157,8 +157,8 @@ class CnpgBackend:
             reason = cnpg.unready_reason(self._status(), instances_of(self.cluster, self._pods()))
             if reason is None:
                 return
-            time.sleep(1)
-        raise ClusterError(f"{self.description} not healthy after {timeout_s:.0f} s: {reason}")
+            time.sleep(max(0.0, min(1.0, deadline - time.monotonic())))  # poll each second, never past the deadline
+        raise ClusterError(f"{self.description} not healthy after {timeout_s:g} s: {reason}")
 
     def observe(self) -> TopologyEvent | None:
         try:

@@ -94,7 +94,7 @@ def test_a_component_given_a_url_is_asked_directly_the_others_through_the_proxy(
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         stack = Observability.from_search({}, installed=True).with_urls({"prometheus": url})

@@ -118,8 +118,8 @@ def test_topology_comes_from_the_cluster_status_and_the_instance_pods(kubectl: K
 def test_waiting_for_health_fails_naming_the_instance_problem(tmp_path: Path) -> None:
     during = {"items": live("pods.yaml")["items"][:3]}  # the old primary still being deleted
     cnpg = backend(write_stub(tmp_path, **{"get pods": json.dumps(during)}))
-    with pytest.raises(ClusterError, match=r"not healthy after 1 s: .*postgres-cluster-1 is being deleted"):
-        cnpg.wait_healthy(1)
+    with pytest.raises(ClusterError, match=r"not healthy after 0.2 s: .*postgres-cluster-1 is being deleted"):
+        cnpg.wait_healthy(0.2)
 
 
 def test_fault_deletes_the_primary_pod_with_a_one_second_grace_period(kubectl: Kubectl, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ class Stats(BaseHTTPRequestHandler):
 @pytest.fixture
 def master() -> Iterator[int]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Stats)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield server.server_address[1]
     server.shutdown()
     server.server_close()

@@ -72,7 +72,9 @@ class HttpBackend:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="double-http").start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="double-http"
+        ).start()
         return int(self.server.server_address[1])
 
     def stop(self) -> None:

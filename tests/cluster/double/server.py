@@ -60,7 +60,9 @@ def start(double: Double, folder: Path, context: str = "double-lab") -> Running:
     tls.set_alpn_protocols(["http/1.1"])  # no h2: exec and port-forward upgrades need HTTP/1.1
     server.socket = tls.wrap_socket(server.socket, server_side=True)
     double.require_token = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="k8s-double")
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="k8s-double"
+    )
     thread.start()
     port = server.server_address[1]
     config = {
