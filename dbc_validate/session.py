@@ -91,10 +91,33 @@ class Gate1Session:
         return strongest(offered.get(c) for c in capabilities)
 
     def provide(self, capability: Capability) -> Any:
-        if not self._started_target and capability in self.target.capability_scopes():
+        if capability in self.target.capability_scopes():
+            self._start_target()
+        return self.target.provide(capability)
+
+    def start_in_background(self) -> list[Capability]:
+        """Start the target's slow labs the selected tests need, in the order the tests first ask for them.
+
+        The manifest set is loaded first, here: the providers share it, and a bad set is left to the fixtures
+        to report (nothing starts). A target without background starts is left untouched (no cluster created).
+        """
+        target = self.target
+        if not target.background_capabilities:
+            return []
+        needed = list(dict.fromkeys(c for r in self.records.values() if not r.deselected for c in r.capabilities))
+        if not any(c in target.background_capabilities for c in needed):
+            return []
+        try:
+            target.manifest_set()
+        except Exception:  # the fixtures raise it again, each as today
+            return []
+        self._start_target()
+        return target.start_in_background(needed)
+
+    def _start_target(self) -> None:
+        if not self._started_target:
             self._started_target = True
             self.target.start()
-        return self.target.provide(capability)
 
     def stop(self) -> None:
         if self._target is not None:
