@@ -15,6 +15,7 @@ from dbc_validate import __version__
 from dbc_validate.capabilities import Capability
 from dbc_validate.durations import format_duration
 from dbc_validate.evidence import TestEvidence, evidence_from_wire, evidence_to_wire
+from dbc_validate.labs.soak_subject import LOCAL_DEFAULT_DURATION_S as LOCAL_SOAK_S
 from dbc_validate.options import FAILOVER_TRIAL_S
 from dbc_validate.progress import ProgressSink
 from dbc_validate.provenance import git_state
@@ -27,7 +28,7 @@ from dbc_validate.targets.registry import make_target
 from dbc_validate.targets.selection import TargetChoice, resolve_target
 
 DEFAULT_TRIALS = 3  # the targets' default --failover-trials
-LOCAL_SOAK_S, CLUSTER_SOAK_S = 60.0, 48 * 3600.0  # the soak subjects' default durations
+CLUSTER_SOAK_S = 48 * 3600.0  # the cluster soak's default duration (the local one: LOCAL_SOAK_S)
 SOAK_CRITERIA = frozenset({"stability.soak", "stability.no_crashloops", "stability.resource_headroom"})
 
 

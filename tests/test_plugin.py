@@ -125,11 +125,15 @@ def test_a_provider_that_fails_while_providing_is_an_error_never_a_skip(gate1_pr
         def refuse(self, stack):
             raise InputError("container postgres:16 did not start", "check --postgres-image")
 
-        @pytest.fixture(autouse=True, scope="session")
-        def _refusing_postgres():
-            with pytest.MonkeyPatch.context() as patch:  # undone at the end: pytester runs in this process
-                patch.setattr(LocalTarget, "_postgres", refuse)
-                yield
+        # From configure to unconfigure (pytester runs in this process): the local target starts its labs in the
+        # background once collection is done, before any fixture could patch the provider.
+        patch = pytest.MonkeyPatch()
+
+        def pytest_configure(config):
+            patch.setattr(LocalTarget, "_postgres", refuse)
+
+        def pytest_unconfigure(config):
+            patch.undo()
         """
     )
     add_check(gate1_project, "databases.cnpg_healthy", fixtures="postgres")

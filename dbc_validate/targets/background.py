@@ -87,6 +87,34 @@ class BackgroundStarts:
                 self._on_wait()
         self._on_wait()
 
+    def stop_all(self) -> None:
+        """Stop what the starts started, all labs at once (each lab's own stack still unwinds in order).
+
+        The labs are independent of each other, and most of a lab's stop is waiting for its processes to exit.
+        The first error is raised once every stop has ended.
+        """
+        errors: list[BaseException] = []
+
+        def close(stack: ExitStack) -> None:
+            try:
+                stack.close()
+            except BaseException as exc:  # raised by the main thread below
+                errors.append(exc)
+
+        closers = [
+            threading.Thread(target=close, args=(entry.stack,), name=f"dbc-stop-{c.value}", daemon=True)
+            for c, entry in self._starts.items()
+        ]
+        for thread in closers:
+            thread.start()
+        for thread in closers:
+            while thread.is_alive():
+                thread.join(WAIT_SLICE_S)
+                self._on_wait()
+        self._on_wait()
+        if errors:
+            raise errors[0]
+
     def release(self) -> None:
         """Let the parked threads end (after the labs they started were stopped)."""
         self._released.set()

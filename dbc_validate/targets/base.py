@@ -73,7 +73,10 @@ class Target(ABC):
                 names = ", ".join(c.value for c in pending)
                 self.progress(f"waiting for the background start of {names} to end, to stop what it started")
             self._background.wait_all()
-            self._stack.close()
+            try:
+                self._background.stop_all()
+            finally:
+                self._stack.close()
         finally:
             self._background.release()
 
