@@ -25,7 +25,8 @@ NEEDS_QUIET = frozenset({Capability.FAILOVER_LAB})
 
 
 class Target(ABC):
-    """A place the suites run. Subclasses declare capabilities; providers start things lazily."""
+    """A place the suites run. Subclasses declare capabilities; providers start things when first asked for, or
+    right after collection in the background (`background_capabilities`)."""
 
     name: str = ""
     scope: Scope = Scope.STATIC
