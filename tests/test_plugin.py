@@ -144,6 +144,35 @@ def test_a_provider_that_fails_while_providing_is_an_error_never_a_skip(gate1_pr
     assert "postgres could not be provided: container postgres:16 did not start" in cnpg["reason"]
 
 
+def test_a_lab_that_cannot_start_in_the_background_is_not_run_with_its_reason(gate1_project):
+    gate1_project.makeconftest(
+        """
+        import pytest
+
+        from dbc_validate.capabilities import CapabilityUnavailable
+        from dbc_validate.targets.local import LocalTarget
+
+        def missing(self, stack):
+            raise CapabilityUnavailable("the apps lab cannot start: mariadbd not found; install with: apt-get ...")
+
+        patch = pytest.MonkeyPatch()  # before collection ends, when the background start begins
+
+        def pytest_configure(config):
+            patch.setattr(LocalTarget, "_apps", missing)
+
+        def pytest_unconfigure(config):
+            patch.undo()
+        """
+    )
+    add_check(gate1_project, "databases.mysql_healthy", fixtures="apps")
+    result = gate1_project.runpytest_inprocess("--target", "local")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*starting in the background: apps*"])
+    mysql = criterion(report_of(gate1_project), "databases.mysql_healthy")
+    assert mysql["status"] == "NOT_RUN"
+    assert "the apps lab cannot start: mariadbd not found" in mysql["reason"]
+
+
 def test_an_unknown_criterion_id_is_a_collection_error_naming_valid_ids(gate1_project):
     add_check(gate1_project, "security.non_rot")
     result = gate1_project.runpytest()
