@@ -57,8 +57,11 @@ def main(extra: list[str]) -> int:
         if not junit.exists():
             print(done.stderr[-2000:], file=sys.stderr)
             return 1
-        for name, seconds in sorted(suite_times(junit).items(), key=lambda item: -item[1]):
+        times = suite_times(junit)
+        for name, seconds in sorted(times.items(), key=lambda item: -item[1]):
             print(f"{name:32} {seconds:7.1f} s")
+    # Start-up, collection, the report and stopping the labs: the run's time that no suite's tests account for.
+    print(f"{'outside the suites':32} {elapsed - sum(times.values()):7.1f} s")
     print(f"pytest exit {done.returncode}; cores {os.cpu_count()}, load average {load_before:.1f} -> {load_after:.1f}")
     print(f"main_job seconds={elapsed:.1f}")
     return 0

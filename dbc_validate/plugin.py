@@ -21,7 +21,7 @@ from dbc_validate.durations import format_duration
 from dbc_validate.errors import InputError, ManifestError
 from dbc_validate.evidence import EvidenceRecorder, TestEvidence
 from dbc_validate.options import add_options, given_on_command_line, resolve_settings
-from dbc_validate.progress import terminal_progress
+from dbc_validate.progress import MainThreadProgress, terminal_progress
 from dbc_validate.report.html import write_report
 from dbc_validate.report.verdict import Outcome
 from dbc_validate.session import Gate1Session, TestRecord
@@ -63,7 +63,8 @@ def activate(config: pytest.Config) -> Gate1Reporter:
     """Resolve the settings (pytest.UsageError for a bad value), start the session's state, guard the signals.
 
     CI timeouts send SIGTERM: like Ctrl-C it interrupts the run, and neither can break the cleanup after it."""
-    state = Gate1Session(resolve_settings(config), terminal_progress(config))
+    # Background lab starts report progress too: their lines are written by the main thread (see MainThreadProgress).
+    state = Gate1Session(resolve_settings(config), MainThreadProgress(terminal_progress(config)))
     config.stash[SESSION_KEY] = state
     guard = InterruptGuard()
     guard.install()
@@ -250,6 +251,11 @@ class Gate1Reporter:
         if not self.state.records or session.config.option.collectonly:
             return
         self.preflight()
+        # Slow labs start now, while the static suites run (not per xdist worker: each would start every lab).
+        if not is_xdist_worker(self.config):
+            started = self.state.start_in_background()
+            if started:
+                self.state.progress(f"starting in the background: {', '.join(c.value for c in started)}")
 
     def preflight(self) -> None:
         try:
@@ -270,6 +276,9 @@ class Gate1Reporter:
                 pytest.skip(reason)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        flush = getattr(self.state.progress, "flush", None)
+        if flush is not None:  # lines of the background lab starts, written between tests
+            flush()
         record = self.state.records.get(report.nodeid)
         if record is not None:
             record_phase(record, report)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -54,3 +56,32 @@ class Throttled:
         if self._pending is not None:
             self._sink(self._pending)
             self._pending = None
+
+
+class MainThreadProgress:
+    """A sink that writes only from the main thread: lines from background threads wait in a queue.
+
+    Writing through pytest's terminal suspends output capture, which only the main thread may do safely; a
+    background lab start's lines are written, whole and in order, at the main thread's next line or `flush`.
+    """
+
+    def __init__(self, sink: ProgressSink) -> None:
+        self._sink = sink
+        self._queued: queue.SimpleQueue[str] = queue.SimpleQueue()
+
+    def __call__(self, message: str) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.flush()
+            self._sink(message)
+        else:
+            self._queued.put(message)
+
+    def flush(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        while True:
+            try:
+                message = self._queued.get_nowait()
+            except queue.Empty:
+                return
+            self._sink(message)

@@ -15,6 +15,7 @@ from dbc_validate import __version__
 from dbc_validate.capabilities import Capability
 from dbc_validate.durations import format_duration
 from dbc_validate.evidence import TestEvidence, evidence_from_wire, evidence_to_wire
+from dbc_validate.labs.soak_subject import LOCAL_DEFAULT_DURATION_S as LOCAL_SOAK_S
 from dbc_validate.options import FAILOVER_TRIAL_S
 from dbc_validate.progress import ProgressSink
 from dbc_validate.provenance import git_state
@@ -27,7 +28,7 @@ from dbc_validate.targets.registry import make_target
 from dbc_validate.targets.selection import TargetChoice, resolve_target
 
 DEFAULT_TRIALS = 3  # the targets' default --failover-trials
-LOCAL_SOAK_S, CLUSTER_SOAK_S = 60.0, 48 * 3600.0  # the soak subjects' default durations
+CLUSTER_SOAK_S = 48 * 3600.0  # the cluster soak's default duration (the local one: LOCAL_SOAK_S)
 SOAK_CRITERIA = frozenset({"stability.soak", "stability.no_crashloops", "stability.resource_headroom"})
 
 
@@ -91,10 +92,33 @@ class Gate1Session:
         return strongest(offered.get(c) for c in capabilities)
 
     def provide(self, capability: Capability) -> Any:
-        if not self._started_target and capability in self.target.capability_scopes():
+        if capability in self.target.capability_scopes():
+            self._start_target()
+        return self.target.provide(capability)
+
+    def start_in_background(self) -> list[Capability]:
+        """Start the target's slow labs the selected tests need, in the order the tests first ask for them.
+
+        The manifest set is loaded first, here: the providers share it, and a bad set is left to the fixtures
+        to report (nothing starts). A target without background starts is left untouched (no cluster created).
+        """
+        target = self.target
+        if not target.background_capabilities:
+            return []
+        needed = list(dict.fromkeys(c for r in self.records.values() if not r.deselected for c in r.capabilities))
+        if not any(c in target.background_capabilities for c in needed):
+            return []
+        try:
+            target.manifest_set()
+        except Exception:  # the fixtures raise it again, each as today
+            return []
+        self._start_target()
+        return target.start_in_background(needed)
+
+    def _start_target(self) -> None:
+        if not self._started_target:
             self._started_target = True
             self.target.start()
-        return self.target.provide(capability)
 
     def stop(self) -> None:
         if self._target is not None:

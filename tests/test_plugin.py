@@ -125,11 +125,15 @@ def test_a_provider_that_fails_while_providing_is_an_error_never_a_skip(gate1_pr
         def refuse(self, stack):
             raise InputError("container postgres:16 did not start", "check --postgres-image")
 
-        @pytest.fixture(autouse=True, scope="session")
-        def _refusing_postgres():
-            with pytest.MonkeyPatch.context() as patch:  # undone at the end: pytester runs in this process
-                patch.setattr(LocalTarget, "_postgres", refuse)
-                yield
+        # From configure to unconfigure (pytester runs in this process): the local target starts its labs in the
+        # background once collection is done, before any fixture could patch the provider.
+        patch = pytest.MonkeyPatch()
+
+        def pytest_configure(config):
+            patch.setattr(LocalTarget, "_postgres", refuse)
+
+        def pytest_unconfigure(config):
+            patch.undo()
         """
     )
     add_check(gate1_project, "databases.cnpg_healthy", fixtures="postgres")
@@ -138,6 +142,35 @@ def test_a_provider_that_fails_while_providing_is_an_error_never_a_skip(gate1_pr
     cnpg = criterion(report_of(gate1_project), "databases.cnpg_healthy")
     assert cnpg["status"] == "ERROR"
     assert "postgres could not be provided: container postgres:16 did not start" in cnpg["reason"]
+
+
+def test_a_lab_that_cannot_start_in_the_background_is_not_run_with_its_reason(gate1_project):
+    gate1_project.makeconftest(
+        """
+        import pytest
+
+        from dbc_validate.capabilities import CapabilityUnavailable
+        from dbc_validate.targets.local import LocalTarget
+
+        def missing(self, stack):
+            raise CapabilityUnavailable("the apps lab cannot start: mariadbd not found; install with: apt-get ...")
+
+        patch = pytest.MonkeyPatch()  # before collection ends, when the background start begins
+
+        def pytest_configure(config):
+            patch.setattr(LocalTarget, "_apps", missing)
+
+        def pytest_unconfigure(config):
+            patch.undo()
+        """
+    )
+    add_check(gate1_project, "databases.mysql_healthy", fixtures="apps")
+    result = gate1_project.runpytest_inprocess("--target", "local")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*starting in the background: apps*"])
+    mysql = criterion(report_of(gate1_project), "databases.mysql_healthy")
+    assert mysql["status"] == "NOT_RUN"
+    assert "the apps lab cannot start: mariadbd not found" in mysql["reason"]
 
 
 def test_an_unknown_criterion_id_is_a_collection_error_naming_valid_ids(gate1_project):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,19 +13,25 @@ from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.manifests.overlays import default_manifests
 from dbc_validate.scope import Scope
+from dbc_validate.targets.background import BackgroundStarts
 
 if TYPE_CHECKING:
     from dbc_validate.manifests.model import ManifestSet
     from dbc_validate.settings import Settings
 
 Provider = Callable[[ExitStack], Any]
+# Measurements whose timing window must have the machine to itself: they wait until every background start ended.
+NEEDS_QUIET = frozenset({Capability.FAILOVER_LAB})
 
 
 class Target(ABC):
-    """A place the suites run. Subclasses declare capabilities; providers start things lazily."""
+    """A place the suites run. Subclasses declare capabilities; providers start things when first asked for, or
+    right after collection in the background (`background_capabilities`)."""
 
     name: str = ""
     scope: Scope = Scope.STATIC
+    # Slow providers worth starting in the background as soon as the run knows it needs them.
+    background_capabilities: frozenset[Capability] = frozenset()
 
     def __init__(self, settings: Settings, progress: Callable[[str], None]) -> None:
         self.settings = settings
@@ -33,6 +39,7 @@ class Target(ABC):
         self.versions: dict[str, str] = {}
         self._stack = ExitStack()
         self._manifests: ManifestSet | None = None
+        self._background = BackgroundStarts(on_wait=getattr(progress, "flush", lambda: None))
 
     @abstractmethod
     def capability_scopes(self) -> Mapping[Capability, Scope]:
@@ -60,10 +67,35 @@ class Target(ABC):
         return None
 
     def stop(self) -> None:
-        """Release everything the providers started, in reverse order."""
-        self._stack.close()
+        """Release everything the providers started, in reverse order (a start under way is let finish first)."""
+        try:
+            pending = self._background.pending
+            if pending:
+                names = ", ".join(c.value for c in pending)
+                self.progress(f"waiting for the background start of {names} to end, to stop what it started")
+            self._background.wait_all()
+            try:
+                self._background.stop_all()
+            finally:
+                self._stack.close()
+        finally:
+            self._background.release()
+
+    def start_in_background(self, capabilities: Iterable[Capability]) -> list[Capability]:
+        """Start the slow providers among `capabilities` in background threads, in that order; the ones started."""
+        providers = self.providers()
+        chosen = [c for c in dict.fromkeys(capabilities) if c in self.background_capabilities and c in providers]
+        for capability in chosen:
+            self._background.start(capability, providers[capability], self._stack)
+        return chosen
 
     def provide(self, capability: Capability) -> Any:
+        if capability in NEEDS_QUIET and self._background.pending:
+            names = ", ".join(c.value for c in self._background.pending)
+            self.progress(f"{capability.value}: waiting for the background start of {names} (none may overlap it)")
+            self._background.wait_all()
+        if self._background.started(capability):
+            return self._background.result(capability)
         provider = self.providers().get(capability)
         if provider is None:
             raise CapabilityUnavailable(missing_capability_reason(self.name, capability))

@@ -34,6 +34,17 @@ DEFAULT_LOCAL_TRIALS = 3
 class LocalTarget(Target):
     name = "local"
     scope = Scope.LOCAL
+    # Every lab here starts in the background once the run knows it needs it (the failover trials wait for all).
+    background_capabilities = frozenset(
+        {
+            Capability.APPS,
+            Capability.POSTGRES,
+            Capability.FAILOVER_LAB,
+            Capability.OBSERVABILITY,
+            Capability.SOAK,
+            Capability.INGRESS,
+        }
+    )
     # The local stand-ins model a dev cluster, so the kind overlay is what they judge by default.
 
     def capability_scopes(self) -> Mapping[Capability, Scope]:
