@@ -25,7 +25,7 @@ pytest_plugins = ["pytester"]
 # Hypothesis profiles: a quick one for engineers at their desk (`pytest tests -m "not lab"` stays under 30 s),
 # a thorough one for CI (tox sets HYPOTHESIS_PROFILE=ci). Neither keeps an example database in the checkout:
 # tests write under tmp_path only, and a failure prints the @reproduce_failure line to replay it.
-hypothesis.settings.register_profile("dev", max_examples=30, deadline=None, database=None, print_blob=True)
+hypothesis.settings.register_profile("dev", max_examples=10, deadline=None, database=None, print_blob=True)
 hypothesis.settings.register_profile("ci", max_examples=200, deadline=None, database=None, print_blob=True)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
