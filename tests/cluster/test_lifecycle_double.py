@@ -68,6 +68,10 @@ def outcomes(data: dict) -> dict[str, tuple[str, str]]:
     return {n.split("::")[-1]: (t["outcome"], t["message"] or "") for n, t in tests if t["outcome"] != "not_run"}
 
 
+def criterion(data: dict, criterion_id: str) -> dict:
+    return next(c for c in data["criteria"] if c["id"] == criterion_id)
+
+
 def calls(tmp_path: Path) -> list[list[str]]:
     log = tmp_path / "state" / "calls.log"
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
@@ -84,7 +88,8 @@ def test_kind_runs_create_deploy_live_tests_and_delete_with_observability(tmp_pa
     assert {n for n, (o, _) in ran.items() if o == "failed" or o == "error"} == set(), done.stdout[-3000:]
     assert all(ran[name][0] == "passed" for name in OBSERVABILITY)
     assert ran["test_every_sealed_secret_is_unsealed_into_its_secret"][0] == "passed"  # sealed, then decrypted
-    assert "single server" in ran["test_control_plane_keeps_etcd_quorum"][1]  # kind: one control-plane node
+    assert ran["test_control_plane_keeps_etcd_quorum"][0] == "passed"  # kind: 3 control-plane nodes by default
+    assert criterion(data, "infrastructure.control_plane_quorum")["measured"]["etcd_members"] == 3
     tools = [c[:3] for c in calls(tmp_path)]
     order = [
         tools.index(c)
@@ -103,12 +108,30 @@ def test_k3d_keeps_its_cluster_with_keep_cluster(tmp_path: Path):
     done, data = run_gate1(tmp_path, env, "--target", "k3d", "--keep-cluster", "-k", "infrastructure")
     ran = outcomes(data)
     assert ran["test_every_claim_is_bound_through_the_expected_storage_class"][0] == "passed", done.stdout[-3000:]
+    assert ran["test_control_plane_keeps_etcd_quorum"][0] == "passed"  # 3 k3s servers on embedded etcd by default
+    assert criterion(data, "infrastructure.control_plane_quorum")["status"] == "PASS"
+    assert criterion(data, "infrastructure.nodes_ready")["measured"]["control_plane_nodes"] == 3
     assert clusters_left(tmp_path, "k3d") == ["k3d-dbc-gate1"]
     assert not [c for c in calls(tmp_path) if c[:3] == ["k3d", "cluster", "delete"]]
     again, _ = run_gate1(tmp_path, env, "--target", "k3d", "-k", "every_node_is_ready")  # reuses it, then deletes it
     assert again.returncode == 0, again.stdout[-3000:]
     assert sum(1 for c in calls(tmp_path) if c[:3] == ["k3d", "cluster", "create"]) == 1
     assert clusters_left(tmp_path, "k3d") == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["kind", "k3d"])
+def test_one_server_makes_the_quorum_criterion_not_run_naming_servers(tmp_path: Path, tool: str):
+    selected = "every_node_is_ready or control_plane_keeps_etcd_quorum"
+    done, data = run_gate1(tmp_path, shim_env(tmp_path), "--target", tool, "--servers", "1", "-k", selected)
+    ran = outcomes(data)
+    assert ran["test_every_node_is_ready_without_pressure"][0] == "passed", done.stdout[-3000:]
+    assert criterion(data, "infrastructure.nodes_ready")["measured"]["nodes"] == 1  # the config the harness wrote
+    outcome, message = ran["test_control_plane_keeps_etcd_quorum"]
+    assert outcome == "skipped" and "single server" in message and "--servers 1" in message
+    quorum = criterion(data, "infrastructure.control_plane_quorum")
+    assert quorum["status"] == "NOT_RUN" and "--servers 1" in quorum["reason"]
+    assert done.returncode == 0
 
 
 @pytest.mark.slow

@@ -39,4 +39,9 @@ ADDON_CRDS = [
     # Prometheus Operator API reference, monitoring.coreos.com/v1 ServiceMonitor (spec.selector, spec.endpoints):
     # https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.ServiceMonitor
     crd("monitoring.coreos.com", "v1", "ServiceMonitor", "servicemonitors", ("smon",), status=False),
+    # The same reference, monitoring.coreos.com/v1 PodMonitor and PrometheusRule (the set's monitoring component):
+    # https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PodMonitor
+    crd("monitoring.coreos.com", "v1", "PodMonitor", "podmonitors", ("pmon",), status=False),
+    # https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusRule
+    crd("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules", ("promrule",), status=False),
 ]
