@@ -185,6 +185,8 @@ def test_destructive_live_tests_are_skipped_on_kubeconfig_without_allow_destruct
         writes = [entry for entry in lab.double.log if entry[0] in ("POST", "PATCH", "PUT", "DELETE")]
     data = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
     ran = outcomes(data)
-    assert len(ran) == 3 and {o for o, _ in ran.values()} == {"skipped"}, done.stdout[-3000:]
+    # The live destructive tests: the canary and the matrix (the persistent-storage one moved to test_app_stack.py).
+    destructive = {"test_cni_enforces_a_deny_all_policy", "test_live_connectivity_matches_the_expected_matrix"}
+    assert set(ran) == destructive and {o for o, _ in ran.values()} == {"skipped"}, done.stdout[-3000:]
     assert all("--allow-destructive" in m for _, m in ran.values())
     assert writes == []  # read-only: no canary namespace, no probe container, no deleted pod
