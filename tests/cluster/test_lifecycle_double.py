@@ -11,10 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from double.fixture import double_for
 from double.label import NOTE
-from double.shim import stop_all
+from double.shim import cluster_shape, stop_all
 from helpers import ROOT
+
+from dbc_validate.cluster.cluster_config import with_servers
 
 HERE = Path(__file__).parent
 SHIMS = HERE / "shims"
@@ -79,6 +82,24 @@ def calls(tmp_path: Path) -> list[list[str]]:
 
 def clusters_left(tmp_path: Path, tool: str) -> list[str]:
     return sorted(p.name for p in (tmp_path / "state").glob(f"{tool}-*") if (p / "ready").exists())
+
+
+def packaged_config(tool: str) -> dict:
+    return yaml.safe_load((ROOT / "dbc_validate" / "data" / f"{tool}-config.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_shims_make_the_nodes_the_cluster_config_asks_for():
+    kind3 = cluster_shape("kind", "gate", with_servers("kind", packaged_config("kind"), 3), [])
+    assert [n["name"] for n in kind3["nodes"]] == ["gate-control-plane", "gate-control-plane2", "gate-control-plane3"]
+    assert [p["metadata"]["name"] for p in kind3["objects"]] == [f"etcd-{n['name']}" for n in kind3["nodes"]]
+    kind1 = cluster_shape("kind", "gate", with_servers("kind", packaged_config("kind"), 1), [])
+    assert len(kind1["nodes"]) == 1 and len(kind1["objects"]) == 1
+    k3d3 = cluster_shape("k3d", "gate", with_servers("k3d", packaged_config("k3d"), 3), [])["nodes"]
+    assert [n["name"] for n in k3d3] == [f"k3d-gate-server-{i}" for i in range(3)]
+    assert all("etcd" in n["roles"] for n in k3d3)
+    k3d1 = cluster_shape("k3d", "gate", with_servers("k3d", packaged_config("k3d"), 3), ["--servers", "1"])["nodes"]
+    assert len(k3d1) == 1 and "etcd" not in k3d1[0]["roles"]  # k3d's flag wins; one server runs no etcd
+    assert len(cluster_shape("k3d", "gate", {}, ["--agents=2"])["nodes"]) == 3  # k3d's defaults: 1 server
 
 
 @pytest.mark.slow
