@@ -11,10 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from double.fixture import double_for
 from double.label import NOTE
-from double.shim import stop_all
+from double.shim import cluster_shape, stop_all
 from helpers import ROOT
+
+from dbc_validate.cluster.cluster_config import with_servers
 
 HERE = Path(__file__).parent
 SHIMS = HERE / "shims"
@@ -68,6 +71,10 @@ def outcomes(data: dict) -> dict[str, tuple[str, str]]:
     return {n.split("::")[-1]: (t["outcome"], t["message"] or "") for n, t in tests if t["outcome"] != "not_run"}
 
 
+def criterion(data: dict, criterion_id: str) -> dict:
+    return next(c for c in data["criteria"] if c["id"] == criterion_id)
+
+
 def calls(tmp_path: Path) -> list[list[str]]:
     log = tmp_path / "state" / "calls.log"
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
@@ -77,6 +84,24 @@ def clusters_left(tmp_path: Path, tool: str) -> list[str]:
     return sorted(p.name for p in (tmp_path / "state").glob(f"{tool}-*") if (p / "ready").exists())
 
 
+def packaged_config(tool: str) -> dict:
+    return yaml.safe_load((ROOT / "dbc_validate" / "data" / f"{tool}-config.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_shims_make_the_nodes_the_cluster_config_asks_for():
+    kind3 = cluster_shape("kind", "gate", with_servers("kind", packaged_config("kind"), 3), [])
+    assert [n["name"] for n in kind3["nodes"]] == ["gate-control-plane", "gate-control-plane2", "gate-control-plane3"]
+    assert [p["metadata"]["name"] for p in kind3["objects"]] == [f"etcd-{n['name']}" for n in kind3["nodes"]]
+    kind1 = cluster_shape("kind", "gate", with_servers("kind", packaged_config("kind"), 1), [])
+    assert len(kind1["nodes"]) == 1 and len(kind1["objects"]) == 1
+    k3d3 = cluster_shape("k3d", "gate", with_servers("k3d", packaged_config("k3d"), 3), [])["nodes"]
+    assert [n["name"] for n in k3d3] == [f"k3d-gate-server-{i}" for i in range(3)]
+    assert all("etcd" in n["roles"] for n in k3d3)
+    k3d1 = cluster_shape("k3d", "gate", with_servers("k3d", packaged_config("k3d"), 3), ["--servers", "1"])["nodes"]
+    assert len(k3d1) == 1 and "etcd" not in k3d1[0]["roles"]  # k3d's flag wins; one server runs no etcd
+    assert len(cluster_shape("k3d", "gate", {}, ["--agents=2"])["nodes"]) == 3  # k3d's defaults: 1 server
+
+
 @pytest.mark.slow
 def test_kind_runs_create_deploy_live_tests_and_delete_with_observability(tmp_path: Path):
     done, data = run_gate1(tmp_path, shim_env(tmp_path), "--target", "kind", "--with-observability")
@@ -84,7 +109,8 @@ def test_kind_runs_create_deploy_live_tests_and_delete_with_observability(tmp_pa
     assert {n for n, (o, _) in ran.items() if o == "failed" or o == "error"} == set(), done.stdout[-3000:]
     assert all(ran[name][0] == "passed" for name in OBSERVABILITY)
     assert ran["test_every_sealed_secret_is_unsealed_into_its_secret"][0] == "passed"  # sealed, then decrypted
-    assert "single server" in ran["test_control_plane_keeps_etcd_quorum"][1]  # kind: one control-plane node
+    assert ran["test_control_plane_keeps_etcd_quorum"][0] == "passed"  # kind: 3 control-plane nodes by default
+    assert criterion(data, "infrastructure.control_plane_quorum")["measured"]["etcd_members"] == 3
     tools = [c[:3] for c in calls(tmp_path)]
     order = [
         tools.index(c)
@@ -103,12 +129,30 @@ def test_k3d_keeps_its_cluster_with_keep_cluster(tmp_path: Path):
     done, data = run_gate1(tmp_path, env, "--target", "k3d", "--keep-cluster", "-k", "infrastructure")
     ran = outcomes(data)
     assert ran["test_every_claim_is_bound_through_the_expected_storage_class"][0] == "passed", done.stdout[-3000:]
+    assert ran["test_control_plane_keeps_etcd_quorum"][0] == "passed"  # 3 k3s servers on embedded etcd by default
+    assert criterion(data, "infrastructure.control_plane_quorum")["status"] == "PASS"
+    assert criterion(data, "infrastructure.nodes_ready")["measured"]["control_plane_nodes"] == 3
     assert clusters_left(tmp_path, "k3d") == ["k3d-dbc-gate1"]
     assert not [c for c in calls(tmp_path) if c[:3] == ["k3d", "cluster", "delete"]]
     again, _ = run_gate1(tmp_path, env, "--target", "k3d", "-k", "every_node_is_ready")  # reuses it, then deletes it
     assert again.returncode == 0, again.stdout[-3000:]
     assert sum(1 for c in calls(tmp_path) if c[:3] == ["k3d", "cluster", "create"]) == 1
     assert clusters_left(tmp_path, "k3d") == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["kind", "k3d"])
+def test_one_server_makes_the_quorum_criterion_not_run_naming_servers(tmp_path: Path, tool: str):
+    selected = "every_node_is_ready or control_plane_keeps_etcd_quorum"
+    done, data = run_gate1(tmp_path, shim_env(tmp_path), "--target", tool, "--servers", "1", "-k", selected)
+    ran = outcomes(data)
+    assert ran["test_every_node_is_ready_without_pressure"][0] == "passed", done.stdout[-3000:]
+    assert criterion(data, "infrastructure.nodes_ready")["measured"]["nodes"] == 1  # the config the harness wrote
+    outcome, message = ran["test_control_plane_keeps_etcd_quorum"]
+    assert outcome == "skipped" and "single server" in message and "--servers 1" in message
+    quorum = criterion(data, "infrastructure.control_plane_quorum")
+    assert quorum["status"] == "NOT_RUN" and "--servers 1" in quorum["reason"]
+    assert done.returncode == 0
 
 
 @pytest.mark.slow
@@ -162,6 +206,8 @@ def test_destructive_live_tests_are_skipped_on_kubeconfig_without_allow_destruct
         writes = [entry for entry in lab.double.log if entry[0] in ("POST", "PATCH", "PUT", "DELETE")]
     data = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))
     ran = outcomes(data)
-    assert len(ran) == 3 and {o for o, _ in ran.values()} == {"skipped"}, done.stdout[-3000:]
+    # The live destructive tests: the canary and the matrix (the persistent-storage one moved to test_app_stack.py).
+    destructive = {"test_cni_enforces_a_deny_all_policy", "test_live_connectivity_matches_the_expected_matrix"}
+    assert set(ran) == destructive and {o for o, _ in ran.values()} == {"skipped"}, done.stdout[-3000:]
     assert all("--allow-destructive" in m for _, m in ran.values())
     assert writes == []  # read-only: no canary namespace, no probe container, no deleted pod

@@ -1,9 +1,11 @@
-"""A double as its own process, for the kind/k3d shims: `python -m double.daemon SCENARIO FOLDER [PORT...]` loads
-the scenario, arms the Sealed Secrets controller with the server's own key, writes FOLDER/kubeconfig, serves the
-scenario's HTTP backend on the host ports the cluster config maps (PORT...), and runs until SIGTERM."""
+"""A double as its own process, for the kind/k3d shims: `python -m double.daemon SCENARIO FOLDER [--shape FILE]
+[PORT...]` loads the scenario (its nodes replaced by the shape FILE the shim made from the cluster config), arms
+the Sealed Secrets controller with the server's own key, writes FOLDER/kubeconfig, serves the scenario's HTTP
+backend on the host ports the cluster config maps (PORT...), and runs until SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -16,9 +18,13 @@ from .store import Double
 
 
 def main(argv: list[str]) -> int:
-    name, folder, host_ports = argv[0], Path(argv[1]), [int(p) for p in argv[2:]]
+    name, folder, rest = argv[0], Path(argv[1]), argv[2:]
+    shape = None
+    if rest[:1] == ["--shape"]:
+        shape, rest = json.loads(Path(rest[1]).read_text(encoding="utf-8")), rest[2:]
+    host_ports = [int(p) for p in rest]
     double = Double(validate_version=VALIDATE_VERSION)
-    loaded = scenarios.load(SCENARIOS / f"{name}.yaml")
+    loaded = scenarios.load(SCENARIOS / f"{name}.yaml", shape)
     scenarios.install(loaded, double, host_ports)
     arm_sealing(double, *make_cert(folder / "certs"))
     running = start(double, folder)

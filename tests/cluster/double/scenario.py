@@ -138,8 +138,10 @@ def rendered(overlay: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(done.stdout) if d]
 
 
-def load(path: Path) -> Scenario:
-    data = read(path)
+def load(path: Path, shape: dict[str, Any] | None = None) -> Scenario:
+    """The scenario at `path`; `shape` (nodes and objects a kind/k3d config decides) extends it last, so its
+    nodes replace the scenario's."""
+    data = extend(read(path), shape) if shape else read(path)
     objects = [
         *({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}} for ns in data.get("namespaces") or []),
         *(node(n) for n in data.get("nodes") or []),

@@ -29,19 +29,73 @@ def clusters(tool: str) -> list[str]:
     return sorted(p.name.split("-", 1)[1] for p in STATE.glob(f"{tool}-*") if (p / "ready").exists())
 
 
-def host_ports(config: Path) -> list[str]:
+def host_ports(data: dict) -> list[str]:
     """The host ports a kind or k3d config maps into the cluster (kind extraPortMappings, k3d ports)."""
-    data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     ports = [str(m["hostPort"]) for n in data.get("nodes") or [] for m in n.get("extraPortMappings") or []]
     ports += [str(p["port"]).split(":")[-2] for p in data.get("ports") or []]
     return ports
 
 
-def create(tool: str, name: str, config: Path) -> int:
+def kind_nodes(name: str, config: dict) -> list[dict]:
+    """The nodes kind makes from a config, named as kind names them (`NAME-control-plane`, `NAME-control-plane2`,
+    `NAME-worker`, ...; kind's default without `nodes` is one control-plane node)."""
+    made: dict[str, int] = {}
+    nodes = []
+    for spec in config.get("nodes") or [{"role": "control-plane"}]:
+        role = spec.get("role", "control-plane")
+        made[role] = made.get(role, 0) + 1
+        roles = ["control-plane"] if role == "control-plane" else []
+        nodes.append({"name": f"{name}-{role}{made[role] if made[role] > 1 else ''}", "ready": True, "roles": roles})
+    return nodes
+
+
+def etcd_pods(nodes: list[dict]) -> list[dict]:
+    """kubeadm's stacked etcd: one static pod per control-plane node in kube-system, labelled component=etcd."""
+    pods = []
+    for node in nodes:
+        if "control-plane" not in node["roles"]:
+            continue
+        labels = {"component": "etcd", "tier": "control-plane"}
+        pods.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": f"etcd-{node['name']}", "namespace": "kube-system", "labels": labels},
+                "spec": {"nodeName": node["name"], "containers": [{"name": "etcd", "image": "registry.k8s.io/etcd"}]},
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+            }
+        )
+    return pods
+
+
+def k3d_nodes(name: str, config: dict, args: list[str]) -> list[dict]:
+    """The nodes k3d makes: `--servers/-s` and `--agents/-a` win over the config's `servers`/`agents` (k3d's own
+    precedence). More than one server runs embedded etcd (k3d starts the first with --cluster-init), so the
+    servers carry k3s's etcd role; a single server runs on SQLite (kine) and has none."""
+    servers = int(flag(args, "--servers", "-s") or config.get("servers", 1))
+    agents = int(flag(args, "--agents", "-a") or config.get("agents", 0))
+    roles = ["control-plane", "master", *(["etcd"] if servers > 1 else [])]
+    nodes = [{"name": f"k3d-{name}-server-{i}", "ready": True, "roles": roles} for i in range(servers)]
+    return nodes + [{"name": f"k3d-{name}-agent-{i}", "ready": True, "roles": []} for i in range(agents)]
+
+
+def cluster_shape(tool: str, name: str, config: dict, args: list[str]) -> dict:
+    """What the cluster config (and k3d's flags) decide about the double: its nodes, and kind's etcd pods. It
+    replaces the scenario's `nodes` (scenario.extend), so a scenario only says how a fresh cluster behaves."""
+    if tool == "kind":
+        nodes = kind_nodes(name, config)
+        return {"nodes": nodes, "objects": etcd_pods(nodes)}
+    return {"nodes": k3d_nodes(name, config, args)}
+
+
+def create(tool: str, name: str, config: Path | None, args: list[str]) -> int:
     where = folder(tool, name)
     where.mkdir(parents=True, exist_ok=True)
     scenario = os.environ.get("DBC_DOUBLE_SCENARIO", f"{tool}_cluster")
-    argv = [sys.executable, "-m", "double.daemon", scenario, str(where), *host_ports(config)]
+    data = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}) if config else {}
+    shape = where / "shape.json"
+    shape.write_text(json.dumps(cluster_shape(tool, name, data, args)), encoding="utf-8")
+    argv = [sys.executable, "-m", "double.daemon", scenario, str(where), "--shape", str(shape), *host_ports(data)]
     log = (where / "daemon.log").open("w")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     (where / "pid").write_text(str(process.pid), encoding="utf-8")
@@ -53,7 +107,8 @@ def create(tool: str, name: str, config: Path) -> int:
             print(f"ERROR: failed to create cluster: {(where / 'daemon.log').read_text()[-500:]}", file=sys.stderr)
             return 1
         time.sleep(0.2)
-    print(f"Creating cluster {name!r} ... (API test double, scenario {scenario})")
+    nodes = len(json.loads(shape.read_text(encoding="utf-8"))["nodes"])
+    print(f"Creating cluster {name!r} ... (API test double, scenario {scenario}, {nodes} nodes)")
     return 0
 
 
@@ -77,9 +132,20 @@ def option(args: list[str], flag: str) -> str:
     return args[args.index(flag) + 1]
 
 
+def flag(args: list[str], *names: str) -> str | None:
+    """The value of the first of `names` given as `--name V` or `--name=V`, else None."""
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(f"{name}="):
+                return arg.split("=", 1)[1]
+    return None
+
+
 def kind(args: list[str]) -> int:
     if args[:2] == ["create", "cluster"]:
-        return create("kind", option(args, "--name"), Path(option(args, "--config")))
+        return create("kind", option(args, "--name"), Path(option(args, "--config")), args)
     if args[:2] == ["delete", "cluster"]:
         return delete("kind", option(args, "--name"))
     if args[:2] == ["get", "clusters"]:
@@ -95,7 +161,8 @@ def kind(args: list[str]) -> int:
 
 def k3d(args: list[str]) -> int:
     if args[:2] == ["cluster", "create"]:
-        return create("k3d", args[2], Path(option(args, "--config")))
+        config = flag(args, "--config", "-c")
+        return create("k3d", args[2], Path(config) if config else None, args)
     if args[:2] == ["cluster", "delete"]:
         return delete("k3d", args[2])
     if args[:2] == ["cluster", "list"]:
@@ -121,13 +188,14 @@ def docker(args: list[str]) -> int:
 def chart_objects(chart: str, namespace: str) -> list[dict]:
     """What each chart leaves that the harness talks to: the Services its checks proxy to, and Grafana's pod."""
 
-    def svc(name: str, port: int, app: str) -> dict:
-        meta = {"name": name, "namespace": namespace}
+    def svc(name: str, port: int, app: str, labels: dict, port_name: str) -> dict:
+        # Labelled and named as the charts do (scenarios/healthy.yaml cites them), so discovery would find them.
+        meta = {"name": name, "namespace": namespace, "labels": labels}
         return {
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": meta,
-            "spec": {"selector": {"app.kubernetes.io/name": app}, "ports": [{"port": port}]},
+            "spec": {"selector": {"app.kubernetes.io/name": app}, "ports": [{"name": port_name, "port": port}]},
         }
 
     if chart == "kube-prometheus-stack":
@@ -142,15 +210,21 @@ def chart_objects(chart: str, namespace: str) -> list[dict]:
                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
             },
         }
-        crd = next(c for c in ADDON_CRDS if c["spec"]["group"] == "monitoring.coreos.com")
+        crds = [c for c in ADDON_CRDS if c["spec"]["group"] == "monitoring.coreos.com"]
         return [
-            crd,
-            svc("kube-prometheus-stack-prometheus", 9090, "prometheus"),
-            svc("kube-prometheus-stack-grafana", 80, "grafana"),
+            *crds,
+            svc(
+                "kube-prometheus-stack-prometheus",
+                9090,
+                "prometheus",
+                {"app": "kube-prometheus-stack-prometheus"},
+                "http-web",
+            ),
+            svc("kube-prometheus-stack-grafana", 80, "grafana", labels, "http-web"),
             grafana,
         ]
     if chart == "loki":
-        return [svc("loki", 3100, "loki")]
+        return [svc("loki", 3100, "loki", {"app.kubernetes.io/name": "loki"}, "http-metrics")]
     return []
 
 
