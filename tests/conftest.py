@@ -4,6 +4,7 @@ checkout, one rendering of the kind overlay, and a machine without a container e
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,6 +71,11 @@ PROGRAM_TESTS = frozenset(
     }
 )
 TESTS = Path(__file__).parent
+
+# A shell starts background jobs (`cmd &`) with SIGINT ignored, and children inherit that: the tests that Ctrl-C a
+# harness in a subprocess need it to take SIGINT. A Python handler here becomes the default in every child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
