@@ -31,6 +31,7 @@ class Capability(StrEnum):
     INGRESS = "ingress"  # IngressEndpoint
     CLUSTER = "cluster"  # cluster.access.ClusterAccess (API access to a live cluster)
     SOAK = "soak"  # SoakSubject
+    SOAK_RUN = "soak_run"  # probes.soak.run_handle.SoakRun: the soak's outcome, run ahead or on demand
     APPS = "apps"  # AppStack: the set's MySQL and WordPress variants, behind its Traefik
     OBSERVABILITY = "observability"  # ObservabilityStack
 
@@ -43,6 +44,7 @@ OFFERED_BY: Mapping[Capability, tuple[str, ...]] = {
     Capability.INGRESS: TARGET_NAMES,
     Capability.CLUSTER: ("kind", "k3d", "kubeconfig"),
     Capability.SOAK: TARGET_NAMES,
+    Capability.SOAK_RUN: TARGET_NAMES,
     Capability.APPS: TARGET_NAMES,
     Capability.OBSERVABILITY: TARGET_NAMES,
 }

@@ -350,11 +350,10 @@ SPECS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "--soak-interval",
         "soak_interval_s",
-        "how often the soak records a sample (default 10s)",
+        "how often the soak records a sample (default 10s, or half the duration for runs under 20s)",
         _positive(parse_duration),
         "pass a duration such as 10s or 1m",
         env="DBC_SOAK_INTERVAL",
-        default="10s",
         plausible=(0.5, 3600.0),
     ),
     OptionSpec(
@@ -606,9 +605,9 @@ def resolve(
             problem = implausible(spec, lookup(spec, cli, environ, ini), values.get(spec.field))
             if problem is not None:
                 raise problem
-    interval = values.get("soak_interval_s", Settings.soak_interval_s)
+    interval = values.get("soak_interval_s")
     duration = values.get("soak_duration_s")
-    if duration is not None and duration < interval:
+    if duration is not None and interval is not None and duration < interval:
         raise InputError(
             f"--soak-duration ({duration:g} s) is shorter than --soak-interval ({interval:g} s)",
             "give a duration of at least one interval",

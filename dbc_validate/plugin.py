@@ -397,6 +397,7 @@ failover_lab = _capability_fixture(Capability.FAILOVER_LAB)
 ingress = _capability_fixture(Capability.INGRESS)
 cluster = _capability_fixture(Capability.CLUSTER)
 soak = _capability_fixture(Capability.SOAK)
+soak_run = _capability_fixture(Capability.SOAK_RUN)
 apps = _capability_fixture(Capability.APPS)
 observability = _capability_fixture(Capability.OBSERVABILITY)
 

@@ -36,7 +36,7 @@ class Settings:
     postgres_image: str | None = None
     postgres_bin: Path | None = None  # None: found on the machine
     soak_duration_s: float | None = None  # None: the target's default
-    soak_interval_s: float = 10.0
+    soak_interval_s: float | None = None  # None: 10 s, or half a shorter run (see probes.soak.plan)
     soak_resume: str | None = None
     soak_error_rate_max: float = 0.01  # a fraction
     soak_cpu_budget_cores: float = 1.0

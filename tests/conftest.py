@@ -48,6 +48,7 @@ LAB_FILES = frozenset(
         "observability/test_observability_lab.py",
         "soak/test_soak_kill_resume.py",
         "soak/test_soak_supervisor.py",
+        "soak/test_soak_run_ahead_lab.py",
         "soak/test_soak_retrospective_prometheus.py",
         "robustness/test_double_interrupt_lab.py",
         "split/test_split_through_traefik.py",

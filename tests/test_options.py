@@ -25,7 +25,8 @@ def test_defaults_resolve_to_typed_values(tmp_path):
     assert settings.report_html == tmp_path / "reports" / "gate1.html"
     assert settings.app_paths.is_file() and settings.app_paths.name == "app_paths.yaml"  # packaged default
     assert (settings.cluster_name, settings.failover_trials, settings.postgres_dsns) == ("dbc-gate1", None, ())
-    assert (settings.soak_interval_s, settings.soak_error_rate_max, settings.soak_memory_budget_mb) == (10, 0.01, 512)
+    # No interval given: the soak picks one for its planned duration (probes.soak.plan.sample_interval).
+    assert (settings.soak_interval_s, settings.soak_error_rate_max, settings.soak_memory_budget_mb) == (None, 0.01, 512)
 
 
 def test_every_option_fills_a_typed_field_and_nothing_reads_flag_strings():

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbc_validate.capabilities import Capability, CapabilityUnavailable, missing_capability_reason
+from dbc_validate.capabilities import Capability, CapabilityUnavailable, SoakSubject, missing_capability_reason
 from dbc_validate.errors import InputError
 from dbc_validate.manifests.model import load_manifest_set
 from dbc_validate.manifests.overlays import default_manifests
+from dbc_validate.probes.soak.plan import soak_plan
+from dbc_validate.probes.soak.run_handle import SoakRun, run_planned_soak
 from dbc_validate.scope import Scope
 from dbc_validate.targets.background import BackgroundStarts
 
@@ -22,6 +25,9 @@ if TYPE_CHECKING:
 Provider = Callable[[ExitStack], Any]
 # Measurements whose timing window must have the machine to itself: they wait until every background start ended.
 NEEDS_QUIET = frozenset({Capability.FAILOVER_LAB})
+# Background work whose result carries an interrupt itself (a soak run ahead hands over what it covered and how to
+# resume): on Ctrl-C while the suite waits for it, it is told to stop and its result replaces the bare interrupt.
+HANDS_OVER_INTERRUPTS = frozenset({Capability.SOAK_RUN})
 
 
 class Target(ABC):
@@ -40,6 +46,7 @@ class Target(ABC):
         self._stack = ExitStack()
         self._manifests: ManifestSet | None = None
         self._background = BackgroundStarts(on_wait=getattr(progress, "flush", lambda: None))
+        self._stopping = threading.Event()  # set when the session ends: work running in the background stops
 
     @abstractmethod
     def capability_scopes(self) -> Mapping[Capability, Scope]:
@@ -68,6 +75,7 @@ class Target(ABC):
 
     def stop(self) -> None:
         """Release everything the providers started, in reverse order (a start under way is let finish first)."""
+        self._stopping.set()
         try:
             pending = self._background.pending
             if pending:
@@ -95,11 +103,24 @@ class Target(ABC):
             self.progress(f"{capability.value}: waiting for the background start of {names} (none may overlap it)")
             self._background.wait_all()
         if self._background.started(capability):
-            return self._background.result(capability)
+            try:
+                return self._background.result(capability)
+            except KeyboardInterrupt:
+                if capability not in HANDS_OVER_INTERRUPTS:
+                    raise
+                self._stopping.set()
+                return self._background.result(capability)  # later signals are deferred: the run is stopping
         provider = self.providers().get(capability)
         if provider is None:
             raise CapabilityUnavailable(missing_capability_reason(self.name, capability))
         return provider(self._stack)
+
+    def soak_run(self, stack: ExitStack) -> SoakRun:
+        """The soak as --soak-mode plans it, run in the suite's thread when the suite asks for its result."""
+        return SoakRun(lambda: run_planned_soak(soak_plan(self.settings), self._soak_subject, self.progress))
+
+    def _soak_subject(self) -> SoakSubject:
+        return self.provide(Capability.SOAK)
 
     @property
     def manifests_path(self) -> Path:

@@ -151,6 +151,8 @@ class ClusterTarget(Target):
         }
         for capability, factory in self.capability_factories.items():
             providers[capability] = lambda stack, f=factory: f(self.cluster_access(stack), stack)
+        if Capability.SOAK in self.capability_factories:
+            providers[Capability.SOAK_RUN] = self.soak_run
         return providers
 
     def pins(self) -> Pins:
@@ -208,6 +210,8 @@ def cluster_capability_scopes(
     """What a cluster target offers: the manifest set (static), the API and its providers table (cluster)."""
     scopes = {Capability.MANIFEST_SET: Scope.STATIC, Capability.CLUSTER: Scope.CLUSTER}
     scopes.update({c: Scope.CLUSTER for c in factories})
+    if Capability.SOAK in factories:
+        scopes[Capability.SOAK_RUN] = Scope.CLUSTER
     return scopes
 
 

@@ -200,6 +200,7 @@ def test_kind_offers_postgres_failover_ingress_and_soak_at_cluster_scope_made_fr
         Capability.FAILOVER_LAB,
         Capability.INGRESS,
         Capability.SOAK,
+        Capability.SOAK_RUN,
         Capability.APPS,
         Capability.OBSERVABILITY,
     }

@@ -129,6 +129,7 @@ def test_plan_lists_the_capabilities_a_cluster_target_offers_and_how(capsys):
         "failover_lab": "cluster",
         "ingress": "cluster",
         "soak": "cluster",
+        "soak_run": "cluster",
         "apps": "cluster",
         "observability": "cluster",
     }

@@ -65,6 +65,7 @@ CAPABILITY_HOW = {
         "each through its own kubectl port-forward; credentials from the operator's Secret (<cluster>-app or the "
         "initdb secret, else <cluster>-superuser), never printed"
     ),
+    "soak_run": "the soak's run, when the soak suite asks for its result (--soak-mode, --soak-duration)",
     "failover_lab": (
         "the set's first CloudNativePG Cluster: its primary pod deleted with --grace-period=1 (a switchover through "
         "the status patch `kubectl cnpg promote` applies), topology from the Cluster's status; the writer is a pod in "

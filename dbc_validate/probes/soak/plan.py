@@ -14,14 +14,23 @@ from dbc_validate.durations import parse_cpu_cores, parse_memory_mb, parse_perce
 from dbc_validate.probes.load_topology import LoadTopology, load_topology
 from dbc_validate.settings import Settings
 
-__all__ = ["SoakPlan", "parse_cpu_cores", "parse_memory_mb", "parse_percent", "resume_command", "soak_plan"]
+__all__ = [
+    "DEFAULT_INTERVAL_S",
+    "SoakPlan",
+    "parse_cpu_cores",
+    "parse_memory_mb",
+    "parse_percent",
+    "resume_command",
+    "sample_interval",
+    "soak_plan",
+]
 
 
 @dataclass(frozen=True)
 class SoakPlan:
     root: Path  # reports/soak
     duration_s: float | None  # None: the run's own plan when resuming, else the subject's default
-    interval_s: float = 10.0
+    interval_s: float | None = None  # None: `sample_interval` picks one for the planned duration
     resume: str | None = None
     error_rate_max: float = 0.01
     cpu_budget_cores: float = 1.0
@@ -33,6 +42,17 @@ class SoakPlan:
     prometheus_url: str | None = None
     window_end: float | None = None  # retrospective: None means now
     required_s: float = 48 * 3600.0  # Gate 1's covered time: a retrospective window's default length
+
+
+DEFAULT_INTERVAL_S = 10.0
+MIN_DEFAULT_SAMPLES = 2  # a run shorter than two default intervals samples more often: a chart needs two points
+
+
+def sample_interval(plan: SoakPlan, planned_s: float) -> float:
+    """The time between samples: --soak-interval when given, else 10 s, or half a run shorter than 20 s."""
+    if plan.interval_s is not None:
+        return plan.interval_s
+    return min(DEFAULT_INTERVAL_S, planned_s / MIN_DEFAULT_SAMPLES) if planned_s > 0 else DEFAULT_INTERVAL_S
 
 
 def soak_plan(settings: Settings) -> SoakPlan:

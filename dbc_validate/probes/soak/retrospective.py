@@ -18,7 +18,7 @@ from dbc_validate.analysis.retrospective_soak import QUERIES, History, Series, h
 from dbc_validate.analysis.soak_summary import summarize
 from dbc_validate.durations import format_duration
 from dbc_validate.errors import LabError
-from dbc_validate.probes.soak.plan import SoakPlan
+from dbc_validate.probes.soak.plan import SoakPlan, sample_interval
 from dbc_validate.probes.soak.runner import SoakResult
 from dbc_validate.probes.soak.store import SoakStore
 
@@ -58,7 +58,7 @@ def run_retrospective_soak(
         raise LabError("a retrospective soak needs --soak-prometheus")
     window_s = plan.duration_s or plan.required_s
     now = clock()
-    step = query_step(window_s, plan.interval_s)
+    step = query_step(window_s, sample_interval(plan, window_s))
     # Steps on whole multiples: the same window read twice gives the same samples.
     wanted = plan.window_end if plan.window_end is not None else now
     end = wanted - wanted % step

@@ -21,7 +21,7 @@ from dbc_validate.durations import format_duration
 from dbc_validate.errors import InputError
 from dbc_validate.probes.locust_master_api import MasterApiLoad
 from dbc_validate.probes.locust_runner import LoadGenerator
-from dbc_validate.probes.soak.plan import SoakPlan
+from dbc_validate.probes.soak.plan import SoakPlan, sample_interval
 from dbc_validate.probes.soak.store import SoakStore
 from dbc_validate.progress import Throttled
 from dbc_validate.tools.processes import lab_directory
@@ -39,6 +39,7 @@ class SoakResult:
     resumed: bool
     segment_ran_s: float  # time this call sampled (0 when the run was already complete)
     findings: RetrospectiveFindings | None = None  # a retrospective soak's gaps and onsets, in window hours
+    overlap: str = ""  # what else ran on the machine meanwhile, when the run was done ahead of its suite
 
 
 class SoakInterrupted(KeyboardInterrupt):
@@ -212,7 +213,12 @@ def run_soak(
     else:
         worker = LoadGenerator(job, lab_directory("soak-load"), f"load-{segment}", plan.load).start()
     join_s = plan.load.join_timeout_s if plan.load.distributed or plan.load.in_cluster else 0.0
-    start = _wait_for_load(worker, clock, sleep, 60.0 + join_s)
+    try:
+        start = _wait_for_load(worker, clock, sleep, 60.0 + join_s)
+    except BaseException:  # Ctrl-C or a stop while Locust starts: nothing may keep sending load
+        worker.stop()
+        raise
+    interval = sample_interval(plan, planned)
     unwatched = getattr(worker, "unwatched", None)
     sampler = Sampler(subject, worker, plan, segment, start)
     store.append(
@@ -221,7 +227,7 @@ def run_soak(
             "segment": segment,
             "t": round(start, 3),
             "planned_s": planned,
-            "interval_s": plan.interval_s,
+            "interval_s": interval,
             "subject": subject.description,
             "route": f"{host or subject.route.match} on {subject.endpoint.base_url}",
             "resumed": resumed,
@@ -238,17 +244,17 @@ def run_soak(
     verb = "resuming" if resumed else "started"
     progress(
         f"soak {store.run_id} {verb}: {format_duration(remaining)} to cover (of {format_duration(planned)}), "
-        f"a sample every {format_duration(plan.interval_s)} into {store.path}; "
+        f"a sample every {format_duration(interval)} into {store.path}; "
         f"after an interruption continue with --soak-resume {store.run_id}"
     )
     covered = covered_before
     reason = "interrupted"
     stopped: KeyboardInterrupt | None = None
     # One line per sample, but no more than about 200 over the whole run (48 h at 10 s would be 17,280).
-    report = Throttled(progress, max(plan.interval_s, planned / 200) - 0.5)
+    report = Throttled(progress, max(interval, planned / 200) - 0.5)
     try:
         while planned - covered > COVERED_TOLERANCE_S:
-            due = sampler.last_t + min(plan.interval_s, planned - covered)
+            due = sampler.last_t + min(interval, planned - covered)
             sleep(max(0.0, due - clock()))
             record = sampler.take(clock())
             store.append(record)
