@@ -1,0 +1,40 @@
+"""The local backend servers: what they answer, and that their answers are not held back by Nagle's algorithm."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from http.server import ThreadingHTTPServer
+
+from dbc_validate.capabilities import BACKEND_HEADER
+from dbc_validate.labs.variant_backends import _handler
+
+
+def test_a_backend_answers_on_a_kept_alive_connection_with_no_delay_and_names_the_service():
+    seen_nodelay: list[int] = []
+    base = _handler("dirtbikechina/wordpress-prod:80", "prod")
+
+    class Recording(base):  # type: ignore[misc, valid-type]
+        def do_GET(self) -> None:
+            seen_nodelay.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            super().do_GET()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+        for _ in range(3):  # one connection for all three: keep-alive, as Traefik uses it
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            body = response.read()
+            assert response.status == 200 and response.getheader(BACKEND_HEADER) == "dirtbikechina/wordpress-prod:80"
+            assert b'"variant": "prod"' in body
+        connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Headers and body go out in two writes: with Nagle on, the body waited 40 ms for the client's delayed ACK.
+    assert len(seen_nodelay) == 3 and all(seen_nodelay)
