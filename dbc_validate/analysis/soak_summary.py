@@ -50,6 +50,49 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class RestartsMeanwhile:
+    """Restarts between a run's last sample and its resume, read from counters the subject keeps (a pod's
+    restartCount); components seen only after the gap were replaced meanwhile, their predecessors' restarts unknown."""
+
+    restarted: dict[str, int] = field(default_factory=dict)  # component -> restarts during the gap
+    new_components: tuple[str, ...] = ()
+
+    @property
+    def restarts(self) -> int:
+        return sum(self.restarted.values())
+
+    def describe(self) -> str:
+        parts = []
+        if self.restarted:
+            parts.append(
+                f"{self.restarts} restart(s) ({', '.join(f'{k} +{v}' for k, v in sorted(self.restarted.items()))}), "
+                "from the components' own restart counters"
+            )
+        if self.new_components:
+            parts.append(
+                f"new since the last sample (replaced meanwhile? their predecessors' restarts are unknown): "
+                f"{', '.join(self.new_components)}"
+            )
+        return "; ".join(parts)
+
+    def as_record(self) -> dict[str, Any]:
+        return {"restarted": self.restarted, "new_components": list(self.new_components)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> RestartsMeanwhile:
+        restarted = {str(k): int(v) for k, v in (record.get("restarted") or {}).items()}
+        return cls(restarted, tuple(str(n) for n in record.get("new_components") or ()))
+
+
+def restarts_meanwhile(before: Mapping[str, int], now: Mapping[str, int]) -> RestartsMeanwhile:
+    """What the counters say happened between two readings (`before`: the last sample's, `now`: at the resume)."""
+    restarted = {name: count - before[name] for name, count in now.items() if name in before and count > before[name]}
+    # A counter lower than before belongs to a new pod of the same name (a StatefulSet's): replaced, too.
+    replaced = sorted(name for name, count in now.items() if name not in before or count < before[name])
+    return RestartsMeanwhile(restarted, tuple(replaced))
+
+
+@dataclass(frozen=True)
 class Gap:
     at_s: float  # seconds after the run's start
     length_s: float
@@ -57,15 +100,19 @@ class Gap:
     # An in-cluster load runs on while nobody samples: its master's counts for the gap, when the resume read them.
     unwatched_requests: int | None = None
     unwatched_failures: int | None = None
+    meanwhile: RestartsMeanwhile | None = None  # when the subject's restart counters outlived the harness
 
     def describe(self) -> str:
         text = f"{format_duration(self.length_s)} unobserved before segment {self.before_segment}"
-        if self.unwatched_requests is None:
-            return text
-        return (
-            f"{text} (the in-cluster load ran on meanwhile: {self.unwatched_requests} requests, "
-            f"{self.unwatched_failures} failed, counted by the Locust master; not sampled, so not covered)"
-        )
+        if self.unwatched_requests is not None:
+            text += (
+                f" (the in-cluster load ran on meanwhile: {self.unwatched_requests} requests, "
+                f"{self.unwatched_failures} failed, counted by the Locust master; not sampled, so not covered)"
+            )
+        if self.meanwhile is not None:
+            quiet = "no restart, by the components' own restart counters"
+            text += f"; meanwhile: {self.meanwhile.describe() or quiet}"
+        return text
 
 
 @dataclass
@@ -172,6 +219,9 @@ def summarize(run_id: str, records: Iterable[Mapping[str, Any]]) -> tuple[SoakSu
                         int(record["segment"]),
                         unwatched.get("requests"),
                         unwatched.get("failures"),
+                        RestartsMeanwhile.from_record(record["restarts_meanwhile"])
+                        if record.get("restarts_meanwhile") is not None
+                        else None,
                     )
                 )
             current = {"index": int(record["segment"]), "started": t, "last": t, "samples": 0, "covered": 0.0}

@@ -68,6 +68,8 @@ class ClusterSoakSubject:
         self.route = route
         self.namespaces = list(namespaces)
         self.default_duration_s = CLUSTER_DEFAULT_DURATION_S
+        # Restart counts are the pods' restartCount: the cluster keeps counting while no harness watches.
+        self.restart_counts_persist = True
         self.description = (
             f"pods of namespaces {', '.join(self.namespaces)} on the {access.target} cluster (Ready, restartCount, "
             f"CrashLoopBackOff; metrics API against container limits), load through {endpoint.description}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT
 
-from dbc_validate.capabilities import InClusterLoadHandle, IngressEndpoint, ResourceUse
+from dbc_validate.capabilities import ComponentHealth, InClusterLoadHandle, IngressEndpoint, ResourceUse
 from dbc_validate.cluster.load_in_cluster import API_PORT, MASTER, WORKER, WORKER_PORT, InClusterLoad, load_objects
 from dbc_validate.cluster.pins import load_pins
 from dbc_validate.labs.traefik_proxy import provide_local_traefik
@@ -116,6 +116,8 @@ class StandInSubject:
     cleanups: list[bool] = field(default_factory=list)
     description: str = "stand-in cluster"
     default_duration_s: float = 4.0
+    restart_counts: dict[str, int] = field(default_factory=lambda: {"web-0": 1, "web-1": 0})  # pods' restartCount
+    restart_counts_persist: bool = True
 
     @property
     def endpoint(self) -> IngressEndpoint:
@@ -126,7 +128,7 @@ class StandInSubject:
         return self.master.endpoint.routes[0]
 
     def health(self, now: float) -> list:
-        return []
+        return [ComponentHealth(name, True, count, False) for name, count in self.restart_counts.items()]
 
     def resources(self) -> ResourceUse:
         return ResourceUse(None, None)
@@ -156,6 +158,8 @@ def test_a_soak_with_in_cluster_load_resumes_and_records_what_ran_while_the_harn
     assert subject.cleanups == []  # interrupted: the in-cluster load stays for the resume
     run_id = next(tmp_path.iterdir()).name
     time.sleep(4)  # longer than the workers' 3 s report interval: the master counts load nobody samples
+    # Meanwhile web-0 restarted twice and web-1 was replaced by web-2: the cluster's counters say so on resume.
+    subject.restart_counts = {"web-0": 3, "web-2": 0}
     lines: list[str] = []
     result = run_soak(
         subject,
@@ -168,6 +172,12 @@ def test_a_soak_with_in_cluster_load_resumes_and_records_what_ran_while_the_harn
     assert unwatched["requests"] > 0 and unwatched["failures"] == 0, unwatched
     assert any("ran on while the harness was away" in line for line in lines)
     assert subject.cleanups == [True]  # completed: cleaned up
+    # Restarts nobody watched count against the run (a fresh baseline at the resume would have hidden them).
+    assert result.summary.restarts == 2
+    (gap,) = result.summary.gaps
+    assert gap.meanwhile is not None and gap.meanwhile.restarted == {"web-0": 2}
+    assert gap.meanwhile.new_components == ("web-2",)
+    assert "2 restart(s) (web-0 +2)" in gap.describe() and any("while unwatched, 2 restart(s)" in x for x in lines)
 
 
 def test_totals_come_from_the_aggregated_row_and_the_current_percentiles():

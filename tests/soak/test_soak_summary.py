@@ -7,10 +7,12 @@ from hypothesis import strategies as st
 
 from dbc_validate.analysis.soak_summary import (
     LoadWindow,
+    RestartsMeanwhile,
     build_sample,
     chart_lines,
     crashlooping,
     restart_delay,
+    restarts_meanwhile,
     summarize,
     time_axis,
 )
@@ -205,3 +207,32 @@ def test_downsampling_keeps_every_gap_and_the_extremes(values, limit):
     if has_gap:
         kept = [i for i, v in enumerate(ys) if v is None]
         assert any(0 < i < len(ys) - 1 for i in kept)
+
+
+def test_restarts_meanwhile_come_from_the_counters_and_name_replaced_components():
+    meanwhile = restarts_meanwhile({"web-0": 1, "web-1": 4, "db-0": 2}, {"web-0": 3, "web-1": 4, "db-0": 0, "w-9": 0})
+    assert meanwhile.restarted == {"web-0": 2} and meanwhile.restarts == 2
+    # db-0's counter went back (a new pod of the same name) and w-9 is new: both replaced, restarts unknown.
+    assert meanwhile.new_components == ("db-0", "w-9")
+    assert RestartsMeanwhile.from_record(meanwhile.as_record()) == meanwhile
+    assert restarts_meanwhile({"web-0": 1}, {"web-0": 1}).describe() == ""
+
+
+def test_a_gap_says_what_the_counters_saw_meanwhile():
+    records = [
+        {"type": "segment", "segment": 0, "t": 0.0, "planned_s": 20, "interval_s": 1},
+        {"type": "sample", "segment": 0, "t": 1.0, "dt": 1.0, "restarts": 0, "restart_counts": {"web-0": 0}},
+        {
+            "type": "segment",
+            "segment": 1,
+            "t": 61.0,
+            "restarts_meanwhile": {"restarted": {"web-0": 2}, "new_components": []},
+        },
+        {"type": "sample", "segment": 1, "t": 62.0, "dt": 1.0, "restarts": 2},
+    ]
+    summary, _ = summarize("r", records)
+    assert summary.restarts == 2
+    assert summary.gaps[0].describe() == (
+        "1m00s unobserved before segment 1; meanwhile: 2 restart(s) (web-0 +2), from the components' own restart "
+        "counters"
+    )

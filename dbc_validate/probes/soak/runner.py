@@ -7,14 +7,21 @@ report needs is read back from samples.jsonl at the end, so a resumed run is sti
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dbc_validate import __version__
 from dbc_validate.analysis.retrospective_soak import RetrospectiveFindings
-from dbc_validate.analysis.soak_summary import LoadWindow, SoakSeries, SoakSummary, build_sample, summarize
+from dbc_validate.analysis.soak_summary import (
+    LoadWindow,
+    SoakSeries,
+    SoakSummary,
+    build_sample,
+    restarts_meanwhile,
+    summarize,
+)
 from dbc_validate.analysis.split_check import request_path
 from dbc_validate.capabilities import InClusterLoadHandle, SoakSubject
 from dbc_validate.durations import format_duration
@@ -62,14 +69,25 @@ class Sampler:
     """Takes one sample per call from the load's events, the subject's health and its resource use."""
 
     def __init__(
-        self, subject: SoakSubject, worker: LoadGenerator | MasterApiLoad, plan: SoakPlan, segment: int, start: float
+        self,
+        subject: SoakSubject,
+        worker: LoadGenerator | MasterApiLoad,
+        plan: SoakPlan,
+        segment: int,
+        start: float,
+        carried: Mapping[str, int] | None = None,
     ) -> None:
         self.subject = subject
         self.worker = worker
         self.plan = plan
         self.segment = segment
         self.last_t = start
-        self.baseline = {c.name: c.restarts for c in subject.health(start)}
+        now = {c.name: c.restarts for c in subject.health(start)}
+        # Resuming a subject whose counters outlive the harness: count from what the last sample saw, so restarts
+        # while nobody watched are counted, not hidden in a fresh baseline.
+        self.meanwhile = restarts_meanwhile(carried, now) if carried else None
+        self.baseline = {name: (carried or {}).get(name, count) for name, count in now.items()}
+        self.last_counts: dict[str, int] | None = None
         subject.resources()  # sets the CPU baseline: the first sample then covers exactly one interval
         self.requests = 0
         self.failures = 0
@@ -104,6 +122,10 @@ class Sampler:
             record["load_restarts"] = self.load_restarts
         if self.load_totals is not None:
             record["load_totals"] = self.load_totals
+        counts = {c.name: c.restarts for c in components}
+        if counts != self.last_counts:  # only when they change: a 48 h run would repeat them 17,280 times
+            record["restart_counts"] = counts
+            self.last_counts = counts
         self.last_t = now
         self.requests += load.requests
         self.failures += load.failures
@@ -150,6 +172,15 @@ def _open_store(plan: SoakPlan, now: float) -> tuple[SoakStore, SoakSummary | No
         previous, _ = summarize(store.run_id, store.records())
         return store, previous
     return SoakStore.create(plan.root, now), None
+
+
+def _last_restart_counts(store: SoakStore) -> dict[str, int] | None:
+    """Each component's restart counter as the run's samples last recorded it (None: none recorded)."""
+    last = None
+    for record in store.records():
+        if record.get("type") == "sample" and isinstance(record.get("restart_counts"), dict):
+            last = record["restart_counts"]
+    return {str(k): int(v) for k, v in last.items()} if last is not None else None
 
 
 def _last_load_totals(store: SoakStore) -> tuple[int, int] | None:
@@ -220,7 +251,9 @@ def run_soak(
         raise
     interval = sample_interval(plan, planned)
     unwatched = getattr(worker, "unwatched", None)
-    sampler = Sampler(subject, worker, plan, segment, start)
+    persist = resumed and getattr(subject, "restart_counts_persist", False)
+    sampler = Sampler(subject, worker, plan, segment, start, _last_restart_counts(store) if persist else None)
+    meanwhile = sampler.meanwhile
     store.append(
         {
             "type": "segment",
@@ -234,8 +267,11 @@ def run_soak(
             "harness_version": __version__,
             "load": plan.load.describe() if handle is None else handle.description,
             **({"unwatched_load": unwatched} if unwatched else {}),
+            **({"restarts_meanwhile": meanwhile.as_record()} if meanwhile else {}),
         }
     )
+    if meanwhile and meanwhile.describe():
+        progress(f"soak {store.run_id}: while unwatched, {meanwhile.describe()}")
     if unwatched:
         progress(
             f"soak {store.run_id}: the in-cluster load ran on while the harness was away: {unwatched['requests']} "
