@@ -418,7 +418,8 @@ SPECS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "--soak-prometheus",
         "soak_prometheus",
-        "the Prometheus a retrospective soak reads, e.g. http://127.0.0.1:9090 (a port-forward to the cluster's)",
+        "the cluster's Prometheus, e.g. http://127.0.0.1:9090 (a port-forward): a retrospective soak judges its "
+        "history; a resumed soak reads the gap before the resume from it",
         _http_url,
         "pass the Prometheus base URL, e.g. http://127.0.0.1:9090",
         env="DBC_SOAK_PROMETHEUS",

@@ -50,6 +50,7 @@ LAB_FILES = frozenset(
         "soak/test_soak_supervisor.py",
         "soak/test_soak_run_ahead_lab.py",
         "soak/test_soak_retrospective_prometheus.py",
+        "soak/test_soak_gap_metrics_prometheus.py",
         "robustness/test_double_interrupt_lab.py",
         "split/test_split_through_traefik.py",
         "split/test_split_distributed.py",

@@ -9,11 +9,12 @@ container restarted CRASHLOOP_RESTARTS times within CRASHLOOP_WINDOW_S is crash-
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbc_validate.analysis.soak_summary import CRASHLOOP_WINDOW_S, crashlooping
+from dbc_validate.analysis.soak_summary import CRASHLOOP_WINDOW_S, GapMetrics, crashlooping, summarize
 
 STEPS_S = (60, 120, 300, 600, 900, 1800, 3600)
 MAX_STEPS = 1000  # points per chart line and per query (Prometheus refuses more than 11,000)
@@ -244,3 +245,24 @@ def history_records(
         records.append({"type": "end", "segment": segment, "t": times[-1], "reason": "completed"})
     findings.hiding_gaps_h = [(a, b) for a, b in findings.gaps_h if (b - a) * 3600 >= HIDING_GAP_S]
     return records, findings
+
+
+def gap_metrics(history: History, source: str) -> GapMetrics:
+    """What `history` (the cluster's metrics over a gap in a run's samples) says happened in that gap."""
+    records, findings = history_records(history, "gap", history.end - history.start)
+    summary, _ = summarize("gap", records)
+
+    def when(hours: float) -> str:  # a clock time: "hours since" would count from a query step, not the gap
+        return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(history.start + hours * 3600))
+
+    return GapMetrics(
+        source=source,
+        coverage_percent=findings.coverage_percent,
+        steps=findings.steps,
+        step_s=history.step,
+        cpu_peak_percent=summary.cpu_peak_percent,
+        memory_peak_percent=summary.memory_peak_percent,
+        crashloops=tuple(f"{name} (from {when(h)})" for name, h in findings.crashloop_from_h.items()),
+        not_ready=tuple(f"{name} (from {when(h)})" for name, h in findings.not_ready_from_h.items()),
+        restarts=summary.restarts,
+    )

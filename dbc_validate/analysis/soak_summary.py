@@ -93,6 +93,60 @@ def restarts_meanwhile(before: Mapping[str, int], now: Mapping[str, int]) -> Res
 
 
 @dataclass(frozen=True)
+class GapMetrics:
+    """What the cluster's Prometheus recorded over a gap in the run's own samples (read on resume; not covered
+    time, since the harness did not sample it, but its restarts, crash-loops and peaks count against the run)."""
+
+    source: str  # the Prometheus URL
+    coverage_percent: float  # of the gap's query steps with any scraped sample
+    steps: int
+    step_s: float
+    cpu_peak_percent: float | None = None
+    memory_peak_percent: float | None = None
+    crashloops: tuple[str, ...] = ()
+    not_ready: tuple[str, ...] = ()
+    restarts: int = 0
+    error: str = ""  # the read failed: the gap stays unobserved
+
+    def describe(self) -> str:
+        if self.error:
+            return f"not read from {self.source}: {self.error}"
+        peaks = ", ".join(
+            f"{name} peak {value:.1f} %"
+            for name, value in (("CPU", self.cpu_peak_percent), ("memory", self.memory_peak_percent))
+            if value is not None
+        )
+        parts = [
+            f"the cluster's metrics ({self.source}) cover {self.coverage_percent:g} % of its {self.steps} "
+            f"step(s) of {format_duration(self.step_s)}",
+            f"{self.restarts} restart(s)",
+        ]
+        parts += [peaks] if peaks else []
+        parts += [f"crash-looping: {', '.join(self.crashloops)}"] if self.crashloops else []
+        parts += [f"not ready: {', '.join(self.not_ready)}"] if self.not_ready else []
+        return "; ".join(parts)
+
+    def as_record(self) -> dict[str, Any]:
+        record = {k: v for k, v in self.__dict__.items() if v not in (None, "", ())}
+        return {**record, "crashloops": list(self.crashloops), "not_ready": list(self.not_ready)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> GapMetrics:
+        return cls(
+            source=str(record.get("source") or ""),
+            coverage_percent=float(record.get("coverage_percent") or 0.0),
+            steps=int(record.get("steps") or 0),
+            step_s=float(record.get("step_s") or 0.0),
+            cpu_peak_percent=record.get("cpu_peak_percent"),
+            memory_peak_percent=record.get("memory_peak_percent"),
+            crashloops=tuple(str(n) for n in record.get("crashloops") or ()),
+            not_ready=tuple(str(n) for n in record.get("not_ready") or ()),
+            restarts=int(record.get("restarts") or 0),
+            error=str(record.get("error") or ""),
+        )
+
+
+@dataclass(frozen=True)
 class Gap:
     at_s: float  # seconds after the run's start
     length_s: float
@@ -101,6 +155,7 @@ class Gap:
     unwatched_requests: int | None = None
     unwatched_failures: int | None = None
     meanwhile: RestartsMeanwhile | None = None  # when the subject's restart counters outlived the harness
+    metrics: GapMetrics | None = None  # when the resume read the cluster's Prometheus over the gap
 
     def describe(self) -> str:
         text = f"{format_duration(self.length_s)} unobserved before segment {self.before_segment}"
@@ -112,6 +167,8 @@ class Gap:
         if self.meanwhile is not None:
             quiet = "no restart, by the components' own restart counters"
             text += f"; meanwhile: {self.meanwhile.describe() or quiet}"
+        if self.metrics is not None:
+            text += f"; {self.metrics.describe()}"
         return text
 
 
@@ -189,6 +246,19 @@ def _peak(current: float | None, value: Any) -> float | None:
     return float(value) if current is None else max(current, float(value))
 
 
+def _count_gap_metrics(summary: SoakSummary, metrics: GapMetrics) -> None:
+    """A gap's metrics count against the run: peaks, crash-loops and pods not ready (their restarts are counted
+    from the components' own counters, so they are not added twice)."""
+    summary.cpu_peak_percent = _peak(summary.cpu_peak_percent, metrics.cpu_peak_percent)
+    summary.memory_peak_percent = _peak(summary.memory_peak_percent, metrics.memory_peak_percent)
+    for name in metrics.crashloops:
+        if name not in summary.crashloops:
+            summary.crashloops.append(name)
+    for name in metrics.not_ready:
+        if name not in summary.down:
+            summary.down.append(name)
+
+
 def summarize(run_id: str, records: Iterable[Mapping[str, Any]]) -> tuple[SoakSummary, SoakSeries]:
     """Stitch a run's records into one summary and chart columns (one pass; records in file order)."""
     summary = SoakSummary(run_id)
@@ -208,6 +278,7 @@ def summarize(run_id: str, records: Iterable[Mapping[str, Any]]) -> tuple[SoakSu
                 summary.scope = str(record.get("scope") or "")
             summary.planned_s = float(record.get("planned_s") or summary.planned_s)
             summary.interval_s = float(record.get("interval_s") or summary.interval_s)
+            gap_metrics = GapMetrics.from_record(record["gap_metrics"]) if record.get("gap_metrics") else None
             if current is not None:
                 series.break_at(current["last"] - summary.started)
                 gap = t - current["last"]
@@ -222,8 +293,11 @@ def summarize(run_id: str, records: Iterable[Mapping[str, Any]]) -> tuple[SoakSu
                         RestartsMeanwhile.from_record(record["restarts_meanwhile"])
                         if record.get("restarts_meanwhile") is not None
                         else None,
+                        gap_metrics,
                     )
                 )
+                if gap_metrics is not None:
+                    _count_gap_metrics(summary, gap_metrics)
             current = {"index": int(record["segment"]), "started": t, "last": t, "samples": 0, "covered": 0.0}
             current["ended"] = "killed"
             segments.append(current)

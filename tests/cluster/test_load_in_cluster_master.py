@@ -163,7 +163,14 @@ def test_a_soak_with_in_cluster_load_resumes_and_records_what_ran_while_the_harn
     lines: list[str] = []
     result = run_soak(
         subject,
-        SoakPlan(root=tmp_path, duration_s=None, interval_s=1.0, resume=run_id, load=LoadTopology(in_cluster=True)),
+        SoakPlan(
+            root=tmp_path,
+            duration_s=None,
+            interval_s=1.0,
+            resume=run_id,
+            load=LoadTopology(in_cluster=True),
+            prometheus_url="http://127.0.0.1:9",  # named: the resume asks it about the gap (too short to read)
+        ),
         lines.append,
     )
     assert result.summary.covered_s >= 4.0 - 0.05 and len(result.summary.segments) == 2
@@ -178,6 +185,8 @@ def test_a_soak_with_in_cluster_load_resumes_and_records_what_ran_while_the_harn
     assert gap.meanwhile is not None and gap.meanwhile.restarted == {"web-0": 2}
     assert gap.meanwhile.new_components == ("web-2",)
     assert "2 restart(s) (web-0 +2)" in gap.describe() and any("while unwatched, 2 restart(s)" in x for x in lines)
+    assert gap.metrics is not None and gap.metrics.error == "the gap holds no whole query step of 60 s"
+    assert gap.describe().endswith("; not read from http://127.0.0.1:9: the gap holds no whole query step of 60 s")
 
 
 def test_totals_come_from_the_aggregated_row_and_the_current_percentiles():

@@ -8,9 +8,12 @@ milliseconds as seconds, silently), every series in time order, and the text end
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from dbc_validate.tools.binaries import find_program
 
 PODS = ("web-0", "web-1", "forum-0")
 LIMIT_CPU_CORES = 0.5
@@ -173,3 +176,20 @@ def write_history(path: Path, scenario: Scenario, end: float, hours: float = 48.
         for line in history_lines(scenario, end, hours):
             handle.write(line + "\n")
     return path
+
+
+def backfilled(tmp_path: Path, scenario: Scenario, end: float, hours: float = 48.0) -> Path:
+    """A TSDB holding `scenario`'s history up to `end` (promtool), and a prometheus.yml beside it."""
+    history = write_history(tmp_path / f"{scenario.name}.om", scenario, end, hours)
+    tsdb = tmp_path / "tsdb"
+    done = subprocess.run(
+        [find_program("promtool"), "tsdb", "create-blocks-from", "openmetrics", "-q", str(history), str(tsdb)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    history.unlink()
+    (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
+    return tsdb

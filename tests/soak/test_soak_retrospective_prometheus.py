@@ -6,16 +6,14 @@ gap from hour 20 fails stability.soak naming hours 20 to 26. Each history is a T
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from helpers import ROOT, criterion, run_suite
-from prom_history import Scenario, write_history
+from prom_history import Scenario, backfilled
 
 from dbc_validate.labs.prometheus_server import running_prometheus
-from dbc_validate.tools.binaries import find_program
 
 SUITE = ROOT / "suites" / "gate1" / "test_soak.py"
 STEP_S = 300
@@ -25,22 +23,6 @@ STEP_S = 300
 def window_end() -> float:
     now = time.time()
     return now - now % STEP_S  # on a step boundary: the hours the suite names are those the history was built with
-
-
-def backfilled(tmp_path: Path, scenario: Scenario, end: float) -> Path:
-    history = write_history(tmp_path / f"{scenario.name}.om", scenario, end)
-    tsdb = tmp_path / "tsdb"
-    done = subprocess.run(
-        [find_program("promtool"), "tsdb", "create-blocks-from", "openmetrics", "-q", str(history), str(tsdb)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    history.unlink()
-    (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    return tsdb
 
 
 def judge(pytester: pytest.Pytester, tmp_path: Path, scenario: Scenario, end: float) -> dict[str, dict]:

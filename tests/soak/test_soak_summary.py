@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dbc_validate.analysis.soak_summary import (
+    GapMetrics,
     LoadWindow,
     RestartsMeanwhile,
     build_sample,
@@ -236,3 +237,44 @@ def test_a_gap_says_what_the_counters_saw_meanwhile():
         "1m00s unobserved before segment 1; meanwhile: 2 restart(s) (web-0 +2), from the components' own restart "
         "counters"
     )
+
+
+def test_the_clusters_metrics_over_a_gap_count_against_the_run_but_not_as_covered_time():
+    metrics = GapMetrics(
+        "http://prometheus:9090",
+        coverage_percent=100.0,
+        steps=30,
+        step_s=60.0,
+        cpu_peak_percent=91.0,
+        memory_peak_percent=40.0,
+        crashloops=("default/web-0/app (from 2026-12-03 10:12 UTC)",),
+        not_ready=("default/web-0 (from 2026-12-03 10:13 UTC)",),
+        restarts=5,
+    )
+    assert GapMetrics.from_record(metrics.as_record()) == metrics
+    records = [
+        {"type": "segment", "segment": 0, "t": 0.0, "planned_s": 60, "interval_s": 1},
+        {"type": "sample", "segment": 0, "t": 1.0, "dt": 1.0, "cpu_percent": 10.0, "memory_percent": 50.0},
+        {"type": "segment", "segment": 1, "t": 1801.0, "gap_metrics": metrics.as_record()},
+        {"type": "sample", "segment": 1, "t": 1802.0, "dt": 1.0, "cpu_percent": 12.0, "memory_percent": 45.0},
+    ]
+    summary, _ = summarize("r", records)
+    assert summary.covered_s == 2.0  # the harness sampled 2 s; the metrics judge the gap, they do not cover it
+    assert (summary.cpu_peak_percent, summary.memory_peak_percent) == (91.0, 50.0)
+    assert summary.crashloops == ["default/web-0/app (from 2026-12-03 10:12 UTC)"]
+    assert summary.down == ["default/web-0 (from 2026-12-03 10:13 UTC)"]
+    text = summary.gaps[0].describe()
+    assert "the cluster's metrics (http://prometheus:9090) cover 100 % of its 30 step(s) of 1m00s" in text
+    assert "5 restart(s); CPU peak 91.0 %, memory peak 40.0 %; crash-looping: default/web-0/app" in text
+
+
+def test_a_gap_the_metrics_could_not_cover_says_why_and_counts_nothing():
+    failed = GapMetrics("http://127.0.0.1:9", 0.0, 0, 60.0, error="Prometheus did not answer")
+    records = [
+        {"type": "segment", "segment": 0, "t": 0.0, "planned_s": 60, "interval_s": 1},
+        {"type": "sample", "segment": 0, "t": 1.0, "dt": 1.0, "cpu_percent": 10.0},
+        {"type": "segment", "segment": 1, "t": 301.0, "gap_metrics": failed.as_record()},
+    ]
+    summary, _ = summarize("r", records)
+    assert summary.cpu_peak_percent == 10.0 and summary.crashloops == []
+    assert summary.gaps[0].describe().endswith("; not read from http://127.0.0.1:9: Prometheus did not answer")

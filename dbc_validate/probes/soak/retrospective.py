@@ -9,45 +9,16 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 
-from dbc_validate.analysis.retrospective_soak import QUERIES, History, Series, history_records, query_step
+from dbc_validate.analysis.retrospective_soak import QUERIES, history_records, query_step
 from dbc_validate.analysis.soak_summary import summarize
 from dbc_validate.durations import format_duration
 from dbc_validate.errors import LabError
 from dbc_validate.probes.soak.plan import SoakPlan, sample_interval
+from dbc_validate.probes.soak.prometheus_history import read_history
 from dbc_validate.probes.soak.runner import SoakResult
 from dbc_validate.probes.soak.store import SoakStore
-
-TIMEOUT_S = 60.0
-
-
-def query_range(url: str, query: str, start: float, end: float, step: float) -> Series:
-    """One range query; {label set: {time: value}}. LabError with Prometheus's own message when it refuses."""
-    params = urllib.parse.urlencode({"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": step})
-    try:
-        with urllib.request.urlopen(f"{url}/api/v1/query_range?{params}", timeout=TIMEOUT_S) as response:
-            body = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace")[:300]
-        raise LabError(f"Prometheus at {url} refused {query!r}: HTTP {exc.code} {detail}") from None
-    except (OSError, ValueError) as exc:
-        raise LabError(f"Prometheus at {url} did not answer a range query: {exc}") from None
-    if body.get("status") != "success":
-        raise LabError(f"Prometheus at {url} refused {query!r}: {body.get('error')}")
-    series: Series = {}
-    for item in body["data"]["result"]:
-        labels = tuple(sorted((k, v) for k, v in item["metric"].items() if k != "__name__"))
-        series[labels] = {round(float(t), 3): float(v) for t, v in item["values"] if v not in ("NaN", "+Inf", "-Inf")}
-    return series
-
-
-def read_history(url: str, start: float, end: float, step: float) -> History:
-    results = {name: query_range(url, q.format(step=int(step)), start + step, end, step) for name, q in QUERIES.items()}
-    return History(start, end, step, results)
 
 
 def run_retrospective_soak(

@@ -29,6 +29,7 @@ from dbc_validate.errors import InputError
 from dbc_validate.probes.locust_master_api import MasterApiLoad
 from dbc_validate.probes.locust_runner import LoadGenerator
 from dbc_validate.probes.soak.plan import SoakPlan, sample_interval
+from dbc_validate.probes.soak.prometheus_history import read_gap
 from dbc_validate.probes.soak.store import SoakStore
 from dbc_validate.progress import Throttled
 from dbc_validate.tools.processes import lab_directory
@@ -254,6 +255,10 @@ def run_soak(
     persist = resumed and getattr(subject, "restart_counts_persist", False)
     sampler = Sampler(subject, worker, plan, segment, start, _last_restart_counts(store) if persist else None)
     meanwhile = sampler.meanwhile
+    # The cluster's own history of the gap, when the user named its Prometheus (--soak-prometheus).
+    metrics = None
+    if previous is not None and previous.segments and plan.prometheus_url:
+        metrics = read_gap(plan.prometheus_url, previous.segments[-1].last, start)
     store.append(
         {
             "type": "segment",
@@ -268,10 +273,13 @@ def run_soak(
             "load": plan.load.describe() if handle is None else handle.description,
             **({"unwatched_load": unwatched} if unwatched else {}),
             **({"restarts_meanwhile": meanwhile.as_record()} if meanwhile else {}),
+            **({"gap_metrics": metrics.as_record()} if metrics else {}),
         }
     )
     if meanwhile and meanwhile.describe():
         progress(f"soak {store.run_id}: while unwatched, {meanwhile.describe()}")
+    if metrics:
+        progress(f"soak {store.run_id}: the gap before this segment: {metrics.describe()}")
     if unwatched:
         progress(
             f"soak {store.run_id}: the in-cluster load ran on while the harness was away: {unwatched['requests']} "
