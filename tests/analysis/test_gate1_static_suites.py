@@ -29,9 +29,17 @@ def run_suite(pytester: pytest.Pytester, suite: str, manifests, *extra: str) -> 
         "-p",
         "no:cacheprovider",
         "-p",
-        "no:hypothesispytest",  # its summary hook imports all of Hypothesis: seconds per run, for nothing here
+        "dbc_validate.plugin",  # the harness plugin alone: see _harness_plugin_only
         *extra,
     )
+
+
+@pytest.fixture(autouse=True)
+def _harness_plugin_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner runs load the harness plugin and no other installed one (pytest-html, pytest-xdist, Hypothesis's):
+    these tests judge the suites' verdicts, and setting those plugins up is about 30 ms of each run.
+    tests/test_plugin.py and tests/test_xdist.py run the plugin beside them."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
 def criterion(pytester: pytest.Pytester, criterion_id: str) -> dict:
