@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import functools
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -128,14 +129,31 @@ def read(path: Path) -> dict[str, Any]:
 
 
 def rendered(overlay: str) -> list[dict[str, Any]]:
-    """The project's manifest set for `overlay`, rendered by kubectl's kustomize (what a deploy applies)."""
+    """The project's manifest set for `overlay`, rendered by kubectl's kustomize (what a deploy applies); fresh
+    objects on every call."""
+    text = _kustomized(overlay, _tree_state(MANIFESTS))
+    return [d for d in yaml.load_all(text, Loader=_YAML_LOADER) if d]
+
+
+# libyaml's loader when PyYAML has it: the rendered set is about 500 objects.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _tree_state(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file under `folder` with its modification time and size: a changed manifest renders again."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+@functools.cache
+def _kustomized(overlay: str, state: tuple[tuple[str, int, int], ...]) -> str:
     from dbc_validate.tools.binaries import find_program
 
     folder = MANIFESTS / "overlays" / overlay
     done = subprocess.run(
         [find_program("kubectl"), "kustomize", str(folder)], capture_output=True, text=True, check=True
     )
-    return [d for d in yaml.safe_load_all(done.stdout) if d]
+    return done.stdout
 
 
 def load(path: Path, shape: dict[str, Any] | None = None) -> Scenario:
