@@ -22,6 +22,8 @@ from .rbac import authorizer
 from .store import Double
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests"
+# libyaml's loader when PyYAML has it: the rendered set is about 500 objects, a scenario file a few hundred lines.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 ETCD = "node-role.kubernetes.io/etcd"
@@ -122,7 +124,7 @@ def extend(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def read(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     if data.get("extends"):
         return extend(read(path.with_name(f"{data['extends']}.yaml")), data)
     return data
@@ -133,10 +135,6 @@ def rendered(overlay: str) -> list[dict[str, Any]]:
     objects on every call."""
     text = _kustomized(overlay, _tree_state(MANIFESTS))
     return [d for d in yaml.load_all(text, Loader=_YAML_LOADER) if d]
-
-
-# libyaml's loader when PyYAML has it: the rendered set is about 500 objects.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _tree_state(folder: Path) -> tuple[tuple[str, int, int], ...]:
