@@ -70,6 +70,7 @@ PROGRAM_TESTS = frozenset(
         "robustness/test_bounded_manifests.py::test_the_alias_bomb_through_the_command_exits_two_in_one_line_and_bounded_memory",
         "cli/test_wheel_install.py::test_the_wheel_analyzes_a_manifest_set_from_another_directory",
         "robustness/test_interrupts.py::test_a_second_ctrl_c_during_the_cleanup_neither_loses_the_report_nor_stops_the_cleanup",
+        "test_background_starts.py::test_ctrl_c_during_a_background_start_stops_what_it_started",
     }
 )
 TESTS = Path(__file__).parent

@@ -60,7 +60,7 @@ def test_a_process_started_in_the_background_lives_until_the_target_stops_it(tmp
 
     starts.start(Capability.SOAK, provider, stack)
     process = starts.result(Capability.SOAK)
-    time.sleep(0.5)
+    time.sleep(0.2)  # a SIGKILL sent at the end of the forking thread would have landed by now
     assert process.pid is not None and alive(process.pid)
     stack.close()
     starts.release()
@@ -112,7 +112,7 @@ class SlowTarget(Target):
 
 def test_the_failover_lab_waits_until_every_background_start_has_ended(tmp_path):
     events: list[str] = []
-    target = SlowTarget(Settings(root=tmp_path), events, delay_s=0.5)
+    target = SlowTarget(Settings(root=tmp_path), events, delay_s=0.2)
     started = target.start_in_background([Capability.FAILOVER_LAB, Capability.OBSERVABILITY, Capability.APPS])
     assert started == [Capability.OBSERVABILITY, Capability.APPS]  # the failover lab is not a background start
     assert target.provide(Capability.FAILOVER_LAB) == "failover_lab"
@@ -138,7 +138,7 @@ def test_the_labs_started_in_the_background_stop_at_the_same_time():
 
 def test_stopping_during_a_start_waits_for_it_and_stops_what_it_started(tmp_path):
     events: list[str] = []
-    target = SlowTarget(Settings(root=tmp_path), events, delay_s=0.5)
+    target = SlowTarget(Settings(root=tmp_path), events, delay_s=0.2)
     target.start_in_background([Capability.APPS])
     target.stop()  # as after Ctrl-C: the start is still under way
     assert events == ["apps start", "apps up", "apps stopped"]

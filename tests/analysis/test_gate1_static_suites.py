@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 # schema.py imports these lazily and caches registries: a copy re-imported after pytester dropped the first
 # would not recognise the cached Resources ("'Resource' object is not iterable"). Keep one copy for all runs.
@@ -20,7 +25,12 @@ STACK = GOOD / "stack"
 
 
 def run_suite(pytester: pytest.Pytester, suite: str, manifests, *extra: str) -> pytest.RunResult:
-    pytester.makepyfile(**{suite: (SUITES / f"{suite}.py").read_text(encoding="utf-8")})
+    return run_suites(pytester, [suite], manifests, *extra)
+
+
+def run_suites(pytester: pytest.Pytester, suites: Iterable[str], manifests, *extra: str) -> pytest.RunResult:
+    for suite in suites:
+        pytester.makepyfile(**{suite: (SUITES / f"{suite}.py").read_text(encoding="utf-8")})
     # One-token options, and an explicit rootdir: a bare path argument would move the rootdir (and the report).
     return pytester.runpytest_inprocess(
         "--target=local",
@@ -29,9 +39,17 @@ def run_suite(pytester: pytest.Pytester, suite: str, manifests, *extra: str) -> 
         "-p",
         "no:cacheprovider",
         "-p",
-        "no:hypothesispytest",  # its summary hook imports all of Hypothesis: seconds per run, for nothing here
+        "dbc_validate.plugin",  # the harness plugin alone: see _harness_plugin_only
         *extra,
     )
+
+
+@pytest.fixture(autouse=True)
+def _harness_plugin_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner runs load the harness plugin and no other installed one (pytest-html, pytest-xdist, Hypothesis's):
+    these tests judge the suites' verdicts, and setting those plugins up is about 30 ms of each run.
+    tests/test_plugin.py and tests/test_xdist.py run the plugin beside them."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
 def criterion(pytester: pytest.Pytester, criterion_id: str) -> dict:
@@ -39,20 +57,46 @@ def criterion(pytester: pytest.Pytester, criterion_id: str) -> dict:
     return next(c for c in report["criteria"] if c["id"] == criterion_id)
 
 
-@pytest.mark.parametrize(
-    ("suite", "criterion_id", "tests"),
-    [
-        ("test_non_root", "security.non_root", 2),
-        ("test_network_policies", "security.network_policies", 2),
-        ("test_rbac", "security.rbac", 1),
-        ("test_sealed_secrets", "security.sealed_secrets", 1),
-        ("test_ingress_routes", "applications.traffic_split", 1),
-    ],
-)
+@dataclass(frozen=True)
+class SharedRun:
+    """One run of several suites on one set: each suite's outcomes and the report's criteria by id."""
+
+    outcomes: dict[str, Counter[str]]
+    criteria: dict[str, dict]
+
+
+_SHARED: dict[str, SharedRun] = {}
+# "PASSED test_rbac.py::test_x", "FAILED test_rbac.py::test_x - ...", "SKIPPED [1] test_rbac.py:12: ..." (-rA)
+SUMMARY_LINE = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (?:\[\d+\] )?(test_\w+)\.py")
+
+
+def shared_run(pytester: pytest.Pytester, name: str, suites: Iterable[str], manifests: Path, *extra: str) -> SharedRun:
+    """The run `name` of `suites` on `manifests`, made by the first test that asks and judged by each test for its own
+    suite: pytest's set-up is most of a short in-process run, whatever the number of suites in it."""
+    if name not in _SHARED:
+        result = run_suites(pytester, suites, manifests, "-rA", *extra)
+        outcomes: dict[str, Counter[str]] = {suite: Counter() for suite in suites}
+        for match in filter(None, map(SUMMARY_LINE.match, result.stdout.lines)):
+            outcomes[match.group(2)][match.group(1).lower()] += 1
+        report = json.loads((pytester.path / "reports" / "gate1.json").read_text())
+        _SHARED[name] = SharedRun(outcomes, {c["id"]: c for c in report["criteria"]})
+    return _SHARED[name]
+
+
+GOOD_STACK = [
+    ("test_non_root", "security.non_root", 2),
+    ("test_network_policies", "security.network_policies", 2),
+    ("test_rbac", "security.rbac", 1),
+    ("test_sealed_secrets", "security.sealed_secrets", 1),
+    ("test_ingress_routes", "applications.traffic_split", 1),
+]
+
+
+@pytest.mark.parametrize(("suite", "criterion_id", "tests"), GOOD_STACK)
 def test_suite_passes_on_the_known_good_stack_at_static_scope(pytester, suite, criterion_id, tests):
-    result = run_suite(pytester, suite, STACK)
-    result.assert_outcomes(passed=tests)
-    summary = criterion(pytester, criterion_id)
+    run = shared_run(pytester, "good stack", [s for s, _, _ in GOOD_STACK], STACK)
+    assert run.outcomes[suite] == {"passed": tests}
+    summary = run.criteria[criterion_id]
     assert (summary["status"], summary["scope"]) == ("PASSED_BELOW_GATE", "static")
 
 
@@ -141,24 +185,24 @@ def test_a_set_without_weighted_routes_fails_the_split_check(pytester):
 NOTHING = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: demo}\ndata: {mode: quiet}\n"
 
 
-@pytest.mark.parametrize(
-    ("suite", "criterion_id", "expected"),
-    [
-        ("test_sealed_secrets", "security.sealed_secrets", "nothing to check: the set has no SealedSecret or Secret"),
-        ("test_rbac", "security.rbac", "nothing to check: the set has no workload and no Role"),
-        ("test_network_policies", "security.network_policies", "nothing to check: the set has no workload"),
-        ("test_observability_static", "observability.prometheus_targets", "nothing to check: the set has no Service"),
-        ("test_observability_static", "observability.grafana_dashboards", "nothing to check: the set has no ConfigMap"),
-    ],
-)
+NOTHING_TO_CHECK = [
+    ("test_sealed_secrets", "security.sealed_secrets", "nothing to check: the set has no SealedSecret or Secret"),
+    ("test_rbac", "security.rbac", "nothing to check: the set has no workload and no Role"),
+    ("test_network_policies", "security.network_policies", "nothing to check: the set has no workload"),
+    ("test_observability_static", "observability.prometheus_targets", "nothing to check: the set has no Service"),
+    ("test_observability_static", "observability.grafana_dashboards", "nothing to check: the set has no ConfigMap"),
+]
+
+
+@pytest.mark.parametrize(("suite", "criterion_id", "expected"), NOTHING_TO_CHECK)
 def test_a_set_with_nothing_to_check_is_not_run_never_pass(pytester, suite, criterion_id, expected):
     empty = pytester.path / "nothing.yaml"
     empty.write_text(NOTHING, encoding="utf-8")
+    suites = list(dict.fromkeys(s for s, _, _ in NOTHING_TO_CHECK))
     # The observability suite's log-path test judges the shipped Loki/Promtail settings, so it has something.
-    deselect = ["-k", "not promtail"] if suite == "test_observability_static" else []
-    result = run_suite(pytester, suite, empty, *deselect)
-    assert result.parseoutcomes().get("passed", 0) == 0
-    summary = criterion(pytester, criterion_id)
+    run = shared_run(pytester, "nothing to check", suites, empty, "-k", "not promtail")
+    assert run.outcomes[suite]["passed"] == 0
+    summary = run.criteria[criterion_id]
     assert summary["status"] == "NOT_RUN" and expected in summary["reason"]
 
 

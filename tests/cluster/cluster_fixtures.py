@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-from helpers import ROOT
+from helpers import ROOT, read_yaml
 
 from dbc_validate.analysis.live.plan import CollectedCheck
 from dbc_validate.cli.plan_command import collect_checks
@@ -21,7 +20,7 @@ MANIFEST_SET = FIXTURES / "manifest-set"
 
 @functools.cache
 def _file(name: str) -> dict[str, Any]:
-    return yaml.safe_load((FIXTURES / f"{name}.yaml").read_text(encoding="utf-8"))
+    return read_yaml(FIXTURES / f"{name}.yaml")
 
 
 @functools.cache

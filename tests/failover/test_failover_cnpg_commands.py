@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import ROOT, read_yaml
 
 from dbc_validate.analysis.failover_log import Attempt, format_attempt
 from dbc_validate.analysis.live.cnpg_instances import cnpg_clusters
@@ -50,11 +50,11 @@ print(answer, end="")
 
 
 def live(name: str) -> dict[str, Any]:
-    return yaml.safe_load((FIXTURES / "cnpg-live" / name).read_text())
+    return read_yaml(FIXTURES / "cnpg-live" / name)
 
 
 def cluster_objects(file: str, *names: str) -> list[Any]:
-    loaded = yaml.safe_load((CLUSTER_FIXTURES / f"{file}.yaml").read_text())
+    loaded = read_yaml(CLUSTER_FIXTURES / f"{file}.yaml")
     return [loaded[n] for n in names]
 
 

@@ -7,8 +7,7 @@ import subprocess
 from typing import Any
 
 import pytest
-import yaml
-from helpers import ROOT
+from helpers import ROOT, read_yaml
 
 from dbc_validate.analysis import cnpg_topology as cnpg
 from dbc_validate.analysis.failover_log import TrialLog, analyse_trial
@@ -20,7 +19,7 @@ FIXTURES = ROOT / "fixtures" / "failover"
 
 
 def live(name: str) -> dict[str, Any]:
-    return yaml.safe_load((FIXTURES / "cnpg-live" / name).read_text())
+    return read_yaml(FIXTURES / "cnpg-live" / name)
 
 
 def cluster_with(spec: dict[str, Any]) -> Any:

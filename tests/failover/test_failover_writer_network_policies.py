@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import yaml
-from helpers import ROOT
+from helpers import ROOT, read_yaml
 
 from dbc_validate.analysis import cnpg_topology as cnpg
 from dbc_validate.analysis.live.harness_policies import HarnessPath, harness_policies, isolated_for_ingress
@@ -44,7 +43,7 @@ def writer_path(run_id: str = RUN) -> HarnessPath:
 
 
 def instance_pods() -> list[dict[str, Any]]:
-    pods = yaml.safe_load((ROOT / "fixtures" / "cluster" / "pods.yaml").read_text())
+    pods = read_yaml(ROOT / "fixtures" / "cluster" / "pods.yaml")
     return [pods[name] for name in CNPG_PODS]
 
 

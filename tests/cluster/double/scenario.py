@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import functools
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from .rbac import authorizer
 from .store import Double
 
 MANIFESTS = Path(__file__).resolve().parents[3] / "manifests"
+# libyaml's loader when PyYAML has it: the rendered set is about 500 objects, a scenario file a few hundred lines.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 ETCD = "node-role.kubernetes.io/etcd"
@@ -121,21 +124,34 @@ def extend(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def read(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     if data.get("extends"):
         return extend(read(path.with_name(f"{data['extends']}.yaml")), data)
     return data
 
 
 def rendered(overlay: str) -> list[dict[str, Any]]:
-    """The project's manifest set for `overlay`, rendered by kubectl's kustomize (what a deploy applies)."""
+    """The project's manifest set for `overlay`, rendered by kubectl's kustomize (what a deploy applies); fresh
+    objects on every call."""
+    text = _kustomized(overlay, _tree_state(MANIFESTS))
+    return [d for d in yaml.load_all(text, Loader=_YAML_LOADER) if d]
+
+
+def _tree_state(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file under `folder` with its modification time and size: a changed manifest renders again."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+@functools.cache
+def _kustomized(overlay: str, state: tuple[tuple[str, int, int], ...]) -> str:
     from dbc_validate.tools.binaries import find_program
 
     folder = MANIFESTS / "overlays" / overlay
     done = subprocess.run(
         [find_program("kubectl"), "kustomize", str(folder)], capture_output=True, text=True, check=True
     )
-    return [d for d in yaml.safe_load_all(done.stdout) if d]
+    return done.stdout
 
 
 def load(path: Path, shape: dict[str, Any] | None = None) -> Scenario:

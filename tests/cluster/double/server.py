@@ -14,17 +14,28 @@ from pathlib import Path
 from .routing import Handler
 from .store import Double
 
+# The first certificate and key this process made (PEM bytes): later doubles reuse them, as an RSA key takes
+# openssl a good part of a second to generate and nothing here needs a different one per double.
+_MADE: list[tuple[bytes, bytes]] = []
+
 
 def make_cert(folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / "cert.pem", folder / "key.pem"
-    if not cert.exists():
-        subj = ["-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), *subj],
-            check=True,
-            capture_output=True,
-        )
+    if cert.exists():
+        return cert, key
+    if _MADE:
+        cert.write_bytes(_MADE[0][0])
+        key.write_bytes(_MADE[0][1])
+        key.chmod(0o600)
+        return cert, key
+    subj = ["-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), *subj],
+        check=True,
+        capture_output=True,
+    )
+    _MADE.append((cert.read_bytes(), key.read_bytes()))
     return cert, key
 
 
