@@ -39,6 +39,7 @@ LAB_FILES = frozenset(
         "cjk/test_cjk_suite.py",
         "cjk/test_postgres_capability.py",
         "cluster/test_against_double.py",
+        "cluster/test_access_against_double.py",
         "test_xdist.py",
         "cluster/test_cluster_postgres.py",
         "cluster/test_lifecycle_double.py",
