@@ -59,6 +59,16 @@ def query_step(window_s: float, interval_s: float) -> int:
     return STEPS_S[-1]
 
 
+GAP_MIN_INTERVAL_S = 60.0  # a resumed run's gap is read at 1 min steps or coarser, as the queries' rates need
+
+
+def gap_window(start: float, end: float) -> tuple[float, float, int] | None:
+    """The whole query steps inside a gap from `start` to `end`: (first, last, step), or None when none fits."""
+    step = query_step(end - start, GAP_MIN_INTERVAL_S)
+    first, last = start - start % step + step, end - end % step
+    return (first, last, step) if last - first >= step else None
+
+
 def step_times(start: float, end: float, step: float) -> list[float]:
     """The evaluation times of a range query: each step judges the interval that ends at it."""
     times, t = [], start + step

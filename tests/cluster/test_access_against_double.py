@@ -37,7 +37,7 @@ def access_to(lab: DoubleLab, stack: ExitStack, progress: list[str]) -> ClusterA
 
 
 @pytest.mark.slow
-def test_traefik_is_reached_through_a_port_forward_on_an_existing_cluster(healthy: DoubleLab):
+def test_traefik_is_reached_through_a_port_forward_on_the_double_as_an_existing_cluster(healthy: DoubleLab):
     with ExitStack() as stack:
         access = access_to(healthy, stack, [])
         answer = access.http_get("dirtbikechina.com", "/")

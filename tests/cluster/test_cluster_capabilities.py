@@ -5,7 +5,6 @@ runs here: nothing in this file claims to have touched one)."""
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from fractions import Fraction
@@ -13,6 +12,7 @@ from fractions import Fraction
 import pytest
 import yaml
 from cluster_fixtures import MANIFEST_SET, ROOT, RecordingAccess, obj, objs
+from helpers import http_server
 
 from dbc_validate.analysis.live.cluster_ingress import (
     HostAddress,
@@ -230,12 +230,8 @@ class _Metrics(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def metrics_port() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Metrics)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with http_server(_Metrics) as server:
+        yield server.server_address[1]
 
 
 def test_the_ingress_endpoint_is_the_clusters_traefik_with_its_metrics(kind_set, metrics_port):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+
+from helpers import http_server
+
 from dbc_validate.analysis.live.observability_discovery import discover
 from dbc_validate.cluster.access import Observability
 
@@ -79,9 +83,6 @@ class _Fake:
 
 
 def test_a_component_given_a_url_is_asked_directly_the_others_through_the_proxy(tmp_path):
-    import http.server
-    import threading
-
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             body = f"direct {self.path}".encode()
@@ -93,17 +94,13 @@ def test_a_component_given_a_url_is_asked_directly_the_others_through_the_proxy(
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with http_server(Handler) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         stack = Observability.from_search({}, installed=True).with_urls({"prometheus": url})
         assert stack.fetch(_Fake(), "prometheus", "/api/v1/alerts") == "direct /api/v1/alerts"
         assert stack.fetch(_Fake(), "loki", "/ready").startswith(
             "proxy /api/v1/namespaces/monitoring/services/http:loki"
         )
-    finally:
-        server.shutdown()
 
 
 def test_a_url_that_does_not_answer_is_a_cluster_error_without_its_password():

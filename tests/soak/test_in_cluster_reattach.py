@@ -4,11 +4,11 @@ for, and a port-forward that exited (kubectl exits on a refused connection to th
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from helpers import http_server
 
 from dbc_validate.cluster.soak_subject import MasterForward
 from dbc_validate.probes.locust_master_api import MasterApiLoad
@@ -32,11 +32,8 @@ class Stats(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def master() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Stats)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with http_server(Stats) as server:
+        yield server.server_address[1]
 
 
 class FakeClock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from helpers import ROOT
 
 from dbc_validate.capabilities import Capability
 from dbc_validate.probes.soak.runner import SoakInterrupted
+from dbc_validate.probes.soak.store import SAMPLES, SoakStore
 from dbc_validate.settings import Settings
 from dbc_validate.targets.local import LocalTarget
 
@@ -19,8 +19,8 @@ FIXTURE = ROOT / "fixtures" / "split" / "70-30"
 
 
 def records(soak_root: Path) -> list[dict]:
-    files = list(soak_root.glob("*/samples.jsonl"))
-    return [json.loads(line) for line in files[0].read_text().splitlines()] if files else []
+    runs = [p.name for p in soak_root.glob("*") if (p / SAMPLES).exists()]
+    return list(SoakStore.open(soak_root, runs[0]).records()) if runs else []
 
 
 def load_processes() -> list[psutil.Process]:

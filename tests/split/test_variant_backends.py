@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import http.client
 import socket
-import threading
-from http.server import ThreadingHTTPServer
+
+from helpers import http_server
 
 from dbc_validate.capabilities import BACKEND_HEADER
 from dbc_validate.labs.variant_backends import _handler
@@ -20,11 +20,7 @@ def test_a_backend_answers_on_a_kept_alive_connection_with_no_delay_and_names_th
             seen_nodelay.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
             super().do_GET()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with http_server(Recording) as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
         for _ in range(3):  # one connection for all three: keep-alive, as Traefik uses it
             connection.request("GET", "/")
@@ -33,8 +29,5 @@ def test_a_backend_answers_on_a_kept_alive_connection_with_no_delay_and_names_th
             assert response.status == 200 and response.getheader(BACKEND_HEADER) == "dirtbikechina/wordpress-prod:80"
             assert b'"variant": "prod"' in body
         connection.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     # Headers and body go out in two writes: with Nagle on, the body waited 40 ms for the client's delayed ACK.
     assert len(seen_nodelay) == 3 and all(seen_nodelay)

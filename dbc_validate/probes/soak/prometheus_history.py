@@ -8,7 +8,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from dbc_validate.analysis.retrospective_soak import QUERIES, History, Series, gap_metrics, query_step
+from dbc_validate.analysis.retrospective_soak import (
+    GAP_MIN_INTERVAL_S,
+    QUERIES,
+    History,
+    Series,
+    gap_metrics,
+    gap_window,
+    query_step,
+)
 from dbc_validate.analysis.soak_summary import GapMetrics
 from dbc_validate.errors import LabError
 
@@ -43,10 +51,11 @@ def read_history(url: str, start: float, end: float, step: float) -> History:
 def read_gap(url: str, start: float, end: float) -> GapMetrics:
     """The cluster's metrics between a run's last sample (`start`) and its resume (`end`), on whole query steps
     inside the gap; a gap shorter than one step, or a Prometheus that does not answer, is said, never guessed."""
-    step = query_step(end - start, 60.0)
-    first, last = start - start % step + step, end - end % step
-    if last - first < step:
+    window = gap_window(start, end)
+    if window is None:
+        step = query_step(end - start, GAP_MIN_INTERVAL_S)
         return GapMetrics(url, 0.0, 0, step, error=f"the gap holds no whole query step of {step:g} s")
+    first, last, step = window
     try:
         history = read_history(url, first, last, step)
     except LabError as exc:

@@ -175,21 +175,24 @@ def _open_store(plan: SoakPlan, now: float) -> tuple[SoakStore, SoakSummary | No
     return SoakStore.create(plan.root, now), None
 
 
-def _last_restart_counts(store: SoakStore) -> dict[str, int] | None:
-    """Each component's restart counter as the run's samples last recorded it (None: none recorded)."""
+def _last_recorded(store: SoakStore, key: str) -> Any:
+    """The value of `key` in the last sample that recorded one (None: no sample did)."""
     last = None
     for record in store.records():
-        if record.get("type") == "sample" and isinstance(record.get("restart_counts"), dict):
-            last = record["restart_counts"]
-    return {str(k): int(v) for k, v in last.items()} if last is not None else None
+        if record.get("type") == "sample" and record.get(key) is not None:
+            last = record[key]
+    return last
+
+
+def _last_restart_counts(store: SoakStore) -> dict[str, int] | None:
+    """Each component's restart counter as the run's samples last recorded it."""
+    last = _last_recorded(store, "restart_counts")
+    return {str(k): int(v) for k, v in last.items()} if isinstance(last, dict) else None
 
 
 def _last_load_totals(store: SoakStore) -> tuple[int, int] | None:
-    """The in-cluster master's counters as the last recorded sample saw them (None: none recorded)."""
-    last = None
-    for record in store.records():
-        if record.get("type") == "sample" and record.get("load_totals"):
-            last = record["load_totals"]
+    """The in-cluster master's counters as the last recorded sample saw them."""
+    last = _last_recorded(store, "load_totals")
     return (int(last[0]), int(last[1])) if last else None
 
 
